@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = "Accounts and access"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
+
+        from . import receivers
+
+        user_logged_in.connect(receivers.on_user_logged_in, dispatch_uid="accounts.on_user_logged_in")
+        user_logged_out.connect(receivers.on_user_logged_out, dispatch_uid="accounts.on_user_logged_out")

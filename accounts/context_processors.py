@@ -1,0 +1,23 @@
+from django.urls import reverse
+
+from .permissions import can_manage_security, mfa_satisfied
+
+
+def navigation(request) -> dict:
+    """Menu entries for the signed-in user, by role. Empty until MFA is satisfied."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not mfa_satisfied(user):
+        return {"nav_items": []}
+    items = [
+        {"label": "Dashboard", "url": reverse("accounts:dashboard")},
+        {"label": "Profile", "url": reverse("accounts:profile")},
+        {"label": "Security", "url": reverse("accounts:security")},
+        {"label": "Sessions", "url": reverse("accounts:sessions")},
+    ]
+    if can_manage_security(user):
+        items.append({"label": "Account security", "url": reverse("accounts:it_security_users")})
+    if user.is_staff:
+        items.append({"label": "Admin", "url": reverse("admin:index")})
+    if user.is_staff_member:
+        items.append({"label": "API", "url": reverse("api-docs")})
+    return {"nav_items": items}

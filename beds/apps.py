@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BedsConfig(AppConfig):
+    name = "beds"
+    verbose_name = "Beds and admissions"

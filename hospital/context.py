@@ -1,0 +1,40 @@
+"""Who is acting, from where: the context that audit receivers read.
+
+Set per request by hospital.middleware, and by Celery tasks and management commands
+(which record themselves as the actor). contextvars keep it correct under ASGI too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    user_id: int | None = None
+    username: str = ""
+    ip_address: str | None = None
+    user_agent: str = ""
+    # "request", "task:<name>" or "command:<name>"
+    origin: str = "system"
+
+
+_current: ContextVar[RequestContext | None] = ContextVar("hospital_request_context", default=None)
+
+
+def current() -> RequestContext:
+    return _current.get() or RequestContext()
+
+
+@contextlib.contextmanager
+def bind(ctx: RequestContext) -> Iterator[RequestContext]:
+    token = _current.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current.reset(token)

@@ -1,0 +1,30 @@
+"""Test settings: the suite runs on SQLite by default and on DATABASE_URL when it is set."""
+
+import secrets
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, database_from_env, env
+
+# Random per run unless given (a worker process started by a test receives them).
+SECRET_KEY = env.str("SECRET_KEY", default="") or secrets.token_urlsafe(64)
+FERNET_KEYS = env.list("FERNET_KEYS", default=[]) or [secrets.token_urlsafe(32)]
+BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="") or secrets.token_urlsafe(32)
+
+DATABASES = {"default": database_from_env("sqlite:///:memory:")}
+
+# Argon2 stays first in base settings; tests hash thousands of passwords, so use a fast
+# hasher here. Argon2 is kept in the list so hashes of it still verify.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+EMAIL_FILE_PATH = str(VAR_DIR / "test-outbox")
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+CELERY_TASK_ALWAYS_EAGER = env.str("CELERY_BROKER_URL", default="") == ""
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
