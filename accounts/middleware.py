@@ -73,7 +73,7 @@ class MFARequiredMiddleware:
         if not user.is_authenticated or user.is_verified():
             return self.get_response(request)
         path = request.path_info
-        if path.startswith(mfa_open_paths()) or path.startswith("/api/"):
+        if path.startswith(mfa_open_paths()) or path.startswith("/api/v1/"):
             return self.get_response(request)
         has_device = user_has_mfa(user=user)
         if not has_device and not user.requires_mfa:

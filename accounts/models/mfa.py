@@ -69,7 +69,7 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
         return verified
 
     def get_throttle_factor(self) -> int:
-        return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
+        return settings.OTP_THROTTLE_FACTOR
 
     @property
     def config_url(self) -> str:
@@ -113,7 +113,7 @@ class BackupCodeDevice(ThrottlingMixin, Device):
         constraints = [models.UniqueConstraint(fields=["user"], name="one_backup_code_device_per_user")]
 
     def get_throttle_factor(self) -> int:
-        return 1
+        return settings.OTP_THROTTLE_FACTOR
 
     def remaining(self) -> int:
         return self.codes.filter(used_at__isnull=True).count()

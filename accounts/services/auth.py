@@ -26,6 +26,7 @@ class Outcome(Enum):
     INVALID = "invalid"
     LOCKED = "locked"
     INACTIVE = "inactive"
+    THROTTLED = "throttled"
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,13 @@ def mfa_verify(*, request: HttpRequest, token: str) -> AttemptResult:
     if state.locked:
         logout(request)
         return AttemptResult(Outcome.LOCKED, lock=state)
-    device = _match_device(user=user, token=token)
+    device, throttled = _match_device(user=user, token=token)
     if device is None:
         state = _failed(request, username, signal=True)
         if state.locked:
             logout(request)
             return AttemptResult(Outcome.LOCKED, lock=state)
-        return AttemptResult(Outcome.INVALID)
+        return AttemptResult(Outcome.THROTTLED if throttled else Outcome.INVALID)
     mfa_completed(request=request, device=device)
     return AttemptResult(Outcome.OK, user=user)
 
@@ -98,18 +99,30 @@ def mfa_completed(*, request: HttpRequest, device: TOTPDevice | BackupCodeDevice
 
 
 @transaction.atomic
-def _match_device(*, user: User, token: str) -> TOTPDevice | BackupCodeDevice | None:
+def _match_device(*, user: User, token: str) -> tuple[TOTPDevice | BackupCodeDevice | None, bool]:
+    """The device that accepts `token`, and whether a device refused to check it (throttled).
+
+    The shape of the token picks the kind: digits for an authenticator app, ten letters and
+    digits for a backup code; so a backup code never counts as a failed app code.
+    """
     token = (token or "").strip()
     if not token or len(token) > 32:
-        return None
-    # Row locks: two requests racing with the same code cannot both pass the replay check.
-    for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk"):
-        if device.verify_token(token):
-            return device
-    backup = BackupCodeDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
-    if backup is not None and backup.verify_token(token):
-        return backup
-    return None
+        return None, False
+    compact = token.replace(" ", "")
+    if compact.isdigit():
+        # Row locks: two requests racing with one code cannot both pass the replay check.
+        candidates = list(TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk"))
+    else:
+        candidates = list(BackupCodeDevice.objects.select_for_update().filter(user=user, confirmed=True))
+    throttled = False
+    for device in candidates:
+        allowed, _ = device.verify_is_allowed()
+        if not allowed:
+            throttled = True
+            continue
+        if device.verify_token(compact):
+            return device, False
+    return None, throttled
 
 
 def reauthenticate(*, request: HttpRequest, password: str) -> AttemptResult:

@@ -102,7 +102,10 @@ def mfa_verify_view(request: HttpRequest) -> HttpResponse:
             return lockout_page(request, result.lock)
         if result.outcome is auth_services.Outcome.OK:
             return HttpResponseRedirect(nxt)
-        form.add_error("otp_token", "That code is not valid or was already used.")
+        if result.outcome is auth_services.Outcome.THROTTLED:
+            form.add_error("otp_token", "Too many wrong codes in a row. Wait a minute, then enter a new code.")
+        else:
+            form.add_error("otp_token", "That code is not valid or was already used.")
     return render(request, "accounts/mfa_verify.html", {"form": form, "next": nxt})
 
 

@@ -181,6 +181,8 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Hospital Platform")
 OTP_TOTP_SYNC = True
 MFA_BACKUP_CODE_COUNT = 10
+# After n wrong codes in a row a device refuses to check codes for factor * 2**(n-1) seconds.
+OTP_THROTTLE_FACTOR = 1
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

@@ -1,0 +1,74 @@
+"""Fixtures shared by every test: users per role, an MFA helper, clients signed in."""
+
+import time
+
+import pytest
+from django.urls import reverse
+from django_otp.oath import TOTP
+
+from accounts.models import TOTPDevice
+from accounts.roles import Role
+from tests.factories import PASSWORD, UserFactory
+
+
+def totp_code(device: TOTPDevice, offset_steps: int = 0) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + offset_steps * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def make_user(db):
+    def make(role: Role | str | None = Role.DOCTOR, **kwargs):
+        return UserFactory(role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def doctor(make_user):
+    return make_user(Role.DOCTOR, username="dr.house", email="house@example.org")
+
+
+@pytest.fixture
+def patient(make_user):
+    return make_user(Role.PATIENT, username="pat.jones", email="pat@example.org")
+
+
+@pytest.fixture
+def enrol_totp(db):
+    """Give a user a confirmed authenticator (as if enrolled); returns the device."""
+
+    def enrol(user) -> TOTPDevice:
+        return TOTPDevice.objects.create(user=user, name="Phone", confirmed=True)
+
+    return enrol
+
+
+@pytest.fixture
+def mfa_login(client, enrol_totp):
+    """Sign a user in through the real pages: password, then a TOTP code."""
+
+    def login(user, c=None):
+        c = c or client
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or enrol_totp(user)
+        r = c.post(reverse("accounts:login"), {"username": user.username, "password": PASSWORD})
+        assert r.status_code == 302, r.content[:500]
+        r = c.post(reverse("accounts:mfa_verify"), {"otp_token": totp_code(device)})
+        assert r.status_code == 302 and "mfa" not in r["Location"], r.content[:500]
+        return c
+
+    return login
+
+
+def clear_otp_throttle(user) -> None:
+    """django-otp delays a retry after a wrong code by seconds; tests step over that delay."""
+    from accounts.models import BackupCodeDevice
+
+    for model in (TOTPDevice, BackupCodeDevice):
+        model.objects.filter(user=user).update(throttling_failure_timestamp=None, throttling_failure_count=0)

