@@ -89,10 +89,11 @@ class User(AbstractUser):
             ("view_security_overview", "Can see lock-outs and MFA status of users"),
         ]
 
-    def clean(self) -> None:
-        super().clean()
+    def clean_fields(self, exclude=None) -> None:
+        # Fold case before the validators and uniqueness checks see the values.
         self.username = canonical_username(self.username)
         self.email = canonical_email(self.email)
+        super().clean_fields(exclude=exclude)
 
     @cached_property
     def role_names(self) -> frozenset[str]:

@@ -162,7 +162,7 @@ def test_enrolment_page_shows_qr_and_secret_and_wrong_code_is_refused(client, do
     device = TOTPDevice.objects.get(user=doctor, confirmed=False)
     assert b'<img src="data:image/svg+xml;base64,' in r.content
     assert device.base32_secret.encode() in r.content
-    wrong = "%06d" % ((int(totp_code(device)) + 1) % 1000000)
+    wrong = f"{(int(totp_code(device)) + 1) % 1000000:06d}"
     r = client.post(reverse("accounts:mfa_setup"), {"otp_token": wrong})
     assert r.status_code == 200 and b"not valid" in r.content
     assert not TOTPDevice.objects.filter(user=doctor, confirmed=True).exists()

@@ -1,7 +1,6 @@
 """Dashboard, profile, self-registration, password change and reset."""
 
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
@@ -16,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from ..dashboards import dashboard_for
 from ..forms import ProfileForm, QueuedPasswordResetForm, RegistrationForm
 from ..models import User
-from ..services.sessions import user_sessions_revoke_all
+from ..services.sessions import user_session_rotate, user_sessions_revoke_all
 from ..services.users import patient_activate, patient_register, profile_update
 
 
@@ -79,8 +78,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("accounts:security")
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        update_session_auth_hash(self.request, form.user)
+        response = super().form_valid(form)  # keeps this session, under a new key
+        user_session_rotate(request=self.request)
         user_sessions_revoke_all(user=form.user, except_session_key=self.request.session.session_key)
         messages.success(self.request, "Your password is changed. Other sessions were signed out.")
         return response
