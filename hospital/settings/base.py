@@ -287,3 +287,7 @@ LOGGING = {
 
 # Absolute base of links in emails (password reset, email verification).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# django-guardian: object permissions are never granted to anonymous visitors, so no
+# "AnonymousUser" account is created in the user table.
+ANONYMOUS_USER_NAME = None
