@@ -1,9 +1,12 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from .models import AccountLock, Hospital, LoginFailure, TOTPDevice, User, UserSession
 from .permissions import can_reset_mfa, can_unlock
+from .roles import HOSPITAL_SCOPED_ROLES, Role
 from .services.lockout import account_unlock
 from .services.mfa import mfa_reset_for_user
 
@@ -21,9 +24,24 @@ class UserCreationForm(AdminUserCreationForm):
         fields = ("username", "email")
 
 
+class StaffChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+    def clean(self):
+        cleaned = super().clean()
+        roles = {g.name for g in cleaned.get("groups") or []}
+        if roles & {r.value for r in HOSPITAL_SCOPED_ROLES} and not cleaned.get("hospital"):
+            raise ValidationError("Doctors, nurses, pharmacists, lab technicians and hospital staff need a hospital.")
+        if Role.PATIENT.value in roles and len(roles) > 1:
+            raise ValidationError("A patient account cannot also hold a staff role; create a separate staff account.")
+        return cleaned
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     add_form = UserCreationForm
+    form = StaffChangeForm
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "email", "usable_password", "password1", "password2")}),
     )
@@ -38,7 +56,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["is_active", "is_staff", "is_superuser", "groups", "hospital"]
     list_select_related = ["hospital"]
     search_fields = ["username", "email", "first_name", "last_name"]
-    actions = ["unlock_accounts", "reset_mfa"]
+    actions = ["unlock_accounts", "reset_mfa", "send_setup_email"]
 
     def get_readonly_fields(self, request, obj=None):
         # Only a superuser may hand out privileges; a system admin manages everything else.
@@ -64,6 +82,15 @@ class UserAdmin(DjangoUserAdmin):
                 mfa_reset_for_user(actor=request.user, user=user)
                 done += 1
         self.message_user(request, f"Reset MFA of {done} account(s).", messages.SUCCESS)
+
+    @admin.action(description="Email a password set-up link to selected accounts")
+    def send_setup_email(self, request, queryset):
+        from .tasks import send_account_setup_email
+
+        ids = list(queryset.filter(is_active=True).values_list("pk", flat=True))
+        for pk in ids:
+            transaction.on_commit(lambda pk=pk: send_account_setup_email.delay(pk))
+        self.message_user(request, f"Queued {len(ids)} set-up email(s).", messages.SUCCESS)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

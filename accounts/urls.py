@@ -1,6 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+import hospital.converters  # noqa: F401  (registers the "id" converter)
+
 from .views import account, auth, it_security, security
 
 app_name = "accounts"
@@ -13,10 +15,10 @@ urlpatterns = [
     path("reauth/", security.reauth_view, name="reauth"),
     path("security/", security.security_view, name="security"),
     path("security/devices/add/", security.device_add_view, name="device_add"),
-    path("security/devices/<int:device_id>/remove/", security.device_remove_view, name="device_remove"),
+    path("security/devices/<id:device_id>/remove/", security.device_remove_view, name="device_remove"),
     path("security/backup-codes/", security.backup_codes_view, name="backup_codes"),
     path("sessions/", security.sessions_view, name="sessions"),
-    path("sessions/<int:session_id>/revoke/", security.session_revoke_view, name="session_revoke"),
+    path("sessions/<id:session_id>/revoke/", security.session_revoke_view, name="session_revoke"),
     path("sessions/revoke-all/", security.sessions_revoke_all_view, name="sessions_revoke_all"),
     path("", account.dashboard_view, name="dashboard"),
     path("profile/", account.profile_view, name="profile"),
@@ -37,6 +39,6 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("it-security/users/", it_security.user_list_view, name="it_security_users"),
-    path("it-security/users/<int:user_id>/unlock/", it_security.unlock_view, name="it_security_unlock"),
-    path("it-security/users/<int:user_id>/reset-mfa/", it_security.mfa_reset_view, name="it_security_mfa_reset"),
+    path("it-security/users/<id:user_id>/unlock/", it_security.unlock_view, name="it_security_unlock"),
+    path("it-security/users/<id:user_id>/reset-mfa/", it_security.mfa_reset_view, name="it_security_mfa_reset"),
 ]

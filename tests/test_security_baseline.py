@@ -107,3 +107,22 @@ def test_open_redirect_after_login_is_refused(client, patient, password):
         {"username": patient.username, "password": password, "next": "https://evil.example.com/"},
     )
     assert r.status_code == 302 and r["Location"] == reverse("accounts:dashboard")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/accounts/sessions/99999999999999999999999/revoke/",
+        "/accounts/security/devices/99999999999999999999999/remove/",
+        "/accounts/it-security/users/99999999999999999999999/unlock/",
+        "/accounts/verify-email/OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5/abc-def/",
+        "/accounts/verify-email/%FF%FE/abc-def/",
+    ],
+)
+def test_absurd_ids_are_a_clean_error_not_a_crash(doctor, mfa_login, url):
+    c = mfa_login(doctor, Client(raise_request_exception=False))
+    r = c.post(url)
+    assert r.status_code in (400, 404, 405)
+    r = c.get(url)
+    assert r.status_code in (400, 404, 405)

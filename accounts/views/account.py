@@ -61,9 +61,10 @@ def register_done_view(request: HttpRequest) -> HttpResponse:
 
 def verify_email_view(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     try:
-        user = User.objects.filter(pk=int(force_str(urlsafe_base64_decode(uidb64)))).first()
-    except (TypeError, ValueError, OverflowError):
-        user = None
+        pk = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, UnicodeDecodeError):
+        pk = None
+    user = User.objects.filter(pk=pk).first() if pk is not None and 0 < pk < 2**62 else None
     if user is not None and patient_activate(user=user, token=token):
         messages.success(request, "Your email is confirmed. You can sign in now.")
         return redirect("accounts:login")
