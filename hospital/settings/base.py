@@ -200,8 +200,12 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://hospital")}
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail://" + str(VAR_DIR / "outbox"))
-vars().update(EMAIL_CONFIG)
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    # Embedded default: each email becomes a file in var/outbox/.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "outbox")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Hospital Platform <no-reply@hospital.invalid>")
 
 # Celery: with no broker configured, tasks run in-process at commit time.
