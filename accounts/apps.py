@@ -12,3 +12,11 @@ class AccountsConfig(AppConfig):
 
         user_logged_in.connect(receivers.on_user_logged_in, dispatch_uid="accounts.on_user_logged_in")
         user_logged_out.connect(receivers.on_user_logged_out, dispatch_uid="accounts.on_user_logged_out")
+
+        from audit.registry import register
+
+        from .models import Hospital, User
+
+        # The last sign-in time changes at every login, which the login row already records.
+        register(User, category="account", exclude=["last_login"], secret=["password"], label=lambda u: f"user {u}")
+        register(Hospital, category="account", label=lambda h: f"hospital {h.code}")

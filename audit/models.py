@@ -1,0 +1,124 @@
+"""The audit trail: append-only rows chained by SHA-256 (ASTM E2147 fields)."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class Action(models.TextChoices):
+    CREATE = "create", "Create"
+    UPDATE = "update", "Update"
+    DELETE = "delete", "Delete"
+    VIEW = "view", "View"
+    QUERY = "query", "Query"
+    EXPORT = "export", "Export"
+    PRINT = "print", "Print"
+    LOGIN = "login", "Login"
+    LOGOUT = "logout", "Logout"
+    LOGIN_FAILED = "login_failed", "Login failed"
+    LOCKED_OUT = "locked_out", "Locked out"
+    UNLOCKED = "unlocked", "Unlocked"
+    MFA_ENROLLED = "mfa_enrolled", "MFA enrolled"
+    MFA_REMOVED = "mfa_removed", "MFA removed"
+    MFA_RESET = "mfa_reset", "MFA reset"
+    ROLE_CHANGED = "role_changed", "Role or permission changed"
+    BREAK_GLASS = "break_glass", "Break-glass access"
+    AUDIT_SETTINGS_CHANGED = "audit_settings_changed", "Audit settings changed"
+
+
+class Category(models.TextChoices):
+    DEMOGRAPHICS = "demographics", "Demographics"
+    CLINICAL_NOTE = "clinical_note", "Clinical note"
+    DIAGNOSIS = "diagnosis", "Diagnosis"
+    PRESCRIPTION = "prescription", "Prescription"
+    LAB_RESULT = "lab_result", "Lab result"
+    DOCUMENT = "document", "Document"
+    BED = "bed", "Bed"
+    ACCOUNT = "account", "Account"
+    SECURITY = "security", "Security"
+
+
+class Outcome(models.TextChoices):
+    SUCCESS = "success", "Success"
+    DENIED = "denied", "Denied"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("Audit events cannot be changed.")
+
+    def delete(self):
+        raise PermissionError("Audit events cannot be deleted.")
+
+    def bulk_update(self, *args, **kwargs):
+        raise PermissionError("Audit events cannot be changed.")
+
+
+class AuditEvent(models.Model):
+    """One audited happening. Never updated, never deleted (see also audit_db_grants)."""
+
+    seq = models.BigIntegerField(unique=True, help_text="Position in the hash chain, from 1, without gaps.")
+    occurred_at = models.DateTimeField(help_text="When the event was recorded.")
+    activity_at = models.DateTimeField(null=True, blank=True, help_text="When the activity happened, if different.")
+    actor_id = models.BigIntegerField(null=True, blank=True, help_text="User id; kept if the user is deleted.")
+    actor_name = models.CharField(max_length=200, blank=True)
+    actor_role = models.CharField(max_length=300, blank=True, help_text="The actor's roles at the time.")
+    patient_id = models.BigIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    object_id = models.CharField(max_length=64, blank=True)
+    object_label = models.CharField(max_length=200, blank=True, help_text="A label without patient data.")
+    category = models.CharField(max_length=32, choices=Category.choices)
+    changes = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    reason = models.TextField(blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.SUCCESS)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["occurred_at", "id"], name="audit_time"),
+            models.Index(fields=["patient_id", "occurred_at", "id"], name="audit_patient_time"),
+            models.Index(fields=["actor_id", "occurred_at", "id"], name="audit_actor_time"),
+            models.Index(fields=["action", "occurred_at"], name="audit_action_time"),
+            models.Index(fields=["category", "occurred_at"], name="audit_category_time"),
+        ]
+        permissions = [("export_auditevent", "Can export audit events")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} by {self.actor_name or 'system'} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events cannot be deleted.")
+
+
+class ChainHead(models.Model):
+    """The end of the chain. Its row lock serializes appends so concurrent writers never fork it."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"chain head at #{self.seq}"
+
+
+class AuditState(models.Model):
+    """The last auditing setting the platform ran with, so switching it is itself recorded."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    enabled = models.BooleanField(default=True)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"auditing {'on' if self.enabled else 'off'}"

@@ -22,6 +22,13 @@ class RequestContext:
     user_agent: str = ""
     # "request", "task:<name>" or "command:<name>"
     origin: str = "system"
+    # Per-context memo (e.g. the actor's roles), filled on first use.
+    _memo: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def cached(self, key: str, compute):
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("hospital_request_context", default=None)

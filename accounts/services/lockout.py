@@ -18,8 +18,9 @@ from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 
+from audit.signals import security_event
+
 from ..models import AccountLock, LoginFailure, User
-from ..signals import account_locked, account_unlocked
 
 _PRUNE_AFTER = timedelta(days=1)
 
@@ -72,7 +73,14 @@ def login_failure_record(*, username: str, ip_address: str | None) -> AccountLoc
     )
     lock.full_clean()
     lock.save()
-    account_locked.send(sender=AccountLock, lock=lock)
+    security_event.send(
+        sender=AccountLock,
+        action="locked_out",
+        subject=User.objects.filter(username=username).first(),
+        object_label=f"account {username} everywhere",
+        reason=f"{failures} failed sign-ins within {settings.ACCOUNT_LOCKOUT_WINDOW}",
+        outcome="denied",
+    )
     return lock
 
 
@@ -91,5 +99,5 @@ def account_unlock(*, actor: User, user: User) -> int:
         lock.save(update_fields=["released_at", "released_by"])
         released += 1
     released += reset(username=user.username)
-    account_unlocked.send(sender=User, user=user, actor=actor)
+    security_event.send(sender=User, action="unlocked", subject=user, actor=actor)
     return released

@@ -8,9 +8,10 @@ import qrcode.image.svg
 from django.conf import settings
 from django.db import transaction
 
+from audit.signals import security_event
+
 from ..models import BackupCode, BackupCodeDevice, TOTPDevice, User
 from ..models.mfa import backup_code_digests, generate_backup_code
-from ..signals import backup_codes_regenerated, mfa_device_added, mfa_device_removed, mfa_reset
 from .sessions import user_sessions_revoke_all
 
 
@@ -52,7 +53,9 @@ def totp_device_confirm(*, user: User, device_id: int, token: str) -> tuple[TOTP
     first = not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    mfa_device_added.send(sender=TOTPDevice, user=user, device=device, actor=user)
+    security_event.send(
+        sender=TOTPDevice, action="mfa_enrolled", subject=user, actor=user, changes={"device": {"new": device.name}}
+    )
     codes: list[str] = []
     if first or not BackupCodeDevice.objects.filter(user=user).exists():
         codes = _backup_codes_replace(user=user)
@@ -73,7 +76,9 @@ def backup_codes_regenerate(*, user: User) -> list[str]:
     if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         raise MFAError("Add an authenticator app before creating backup codes.")
     codes = _backup_codes_replace(user=user)
-    backup_codes_regenerated.send(sender=BackupCodeDevice, user=user, actor=user)
+    security_event.send(
+        sender=BackupCodeDevice, action="mfa_enrolled", subject=user, actor=user, reason="new backup codes"
+    )
     return codes
 
 
@@ -86,7 +91,9 @@ def totp_device_remove(*, user: User, device_id: int) -> None:
     if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         # Backup codes stand in for a device; with none left they would be a lone factor.
         BackupCodeDevice.objects.filter(user=user).delete()
-    mfa_device_removed.send(sender=TOTPDevice, user=user, device=device, actor=user)
+    security_event.send(
+        sender=TOTPDevice, action="mfa_removed", subject=user, actor=user, changes={"device": {"old": device.name}}
+    )
 
 
 @transaction.atomic
@@ -99,5 +106,7 @@ def mfa_reset_for_user(*, actor: User, user: User) -> int:
             removed += 1
     # A session that passed MFA with a removed device must not live on to enrol a new one.
     user_sessions_revoke_all(user=user)
-    mfa_reset.send(sender=User, user=user, actor=actor)
+    security_event.send(
+        sender=User, action="mfa_reset", subject=user, actor=actor, changes={"devices": {"removed": removed}}
+    )
     return removed

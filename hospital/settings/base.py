@@ -295,3 +295,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # django-guardian: object permissions are never granted to anonymous visitors, so no
 # "AnonymousUser" account is created in the user table.
 ANONYMOUS_USER_NAME = None
+
+# Auditing. Turning it off is recorded in the audit trail and warned about by check --deploy.
+AUDIT_ENABLED = env.bool("AUDIT_ENABLED", default=True)
+AUDIT_RETENTION_YEARS = env.int("AUDIT_RETENTION_YEARS", default=10)

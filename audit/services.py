@@ -1,0 +1,125 @@
+"""The one writer of audit rows."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone
+
+from hospital import context
+
+from . import chain
+from .models import Action, AuditEvent, AuditState, Category, Outcome
+
+
+def audit_enabled() -> bool:
+    return getattr(settings, "AUDIT_ENABLED", True)
+
+
+def _actor_fields(actor=None) -> dict:
+    ctx = context.current()
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        actor_id, actor_name = actor.pk, actor.get_username()
+        roles = _roles_of(actor)
+    else:
+        actor_id, actor_name = ctx.user_id, ctx.username or ctx.origin
+        roles = ctx.cached("roles", lambda: _roles_of_id(ctx.user_id))
+    return {
+        "actor_id": actor_id,
+        "actor_name": (actor_name or "")[:200],
+        "actor_role": roles[:300],
+        "ip_address": ctx.ip_address or None,
+        "user_agent": ctx.user_agent[:512],
+        "request_id": ctx.request_id[:64],
+    }
+
+
+def _roles_of(user) -> str:
+    return ",".join(sorted(user.groups.values_list("name", flat=True))) if user.pk else ""
+
+
+def _roles_of_id(user_id: int | None) -> str:
+    if user_id is None:
+        return ""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(pk=user_id).first()
+    return _roles_of(user) if user else ""
+
+
+@transaction.atomic
+def audit_event_record(
+    *,
+    action: Action | str,
+    category: Category | str,
+    actor=None,
+    patient_id: int | None = None,
+    obj: models.Model | None = None,
+    content_type: ContentType | None = None,
+    object_id: str = "",
+    object_label: str = "",
+    changes: dict | None = None,
+    reason: str = "",
+    outcome: Outcome | str = Outcome.SUCCESS,
+    activity_at=None,
+    force: bool = False,
+) -> AuditEvent | None:
+    """Append one event to the chain inside the caller's transaction.
+
+    Appends are serialized on the chain head (a row lock on MariaDB/MySQL; SQLite's
+    IMMEDIATE transactions serialize writers already), so the chain never forks.
+    """
+    if not audit_enabled() and not force:
+        return None
+    if obj is not None:
+        content_type = ContentType.objects.get_for_model(obj, for_concrete_model=True)
+        object_id = str(obj.pk)
+    values = {
+        "occurred_at": timezone.now(),
+        "activity_at": activity_at,
+        "patient_id": patient_id,
+        "action": str(action),
+        "content_type_id": content_type.pk if content_type else None,
+        "object_id": object_id[:64],
+        "object_label": object_label[:200],
+        "category": str(category),
+        "changes": changes or {},
+        "reason": reason or "",
+        "outcome": str(outcome),
+        **_actor_fields(actor),
+    }
+    head = chain.lock_head()
+    values["seq"] = head.seq + 1
+    values["prev_hash"] = head.hash
+    values["hash"] = chain.compute_hash(values)
+    event = AuditEvent(**values)
+    event.save(force_insert=True)
+    head.seq, head.hash = event.seq, event.hash
+    head.save(update_fields=["seq", "hash"])
+    return event
+
+
+@transaction.atomic
+def audit_state_sync() -> bool:
+    """Record a change of AUDIT_ENABLED since the last start; True if one was recorded."""
+    enabled = audit_enabled()
+    state = AuditState.objects.select_for_update().filter(pk=1).first()
+    if state is None:
+        AuditState.objects.create(pk=1, enabled=enabled, changed_at=timezone.now())
+        if enabled:
+            return False
+    elif state.enabled == enabled:
+        return False
+    else:
+        state.enabled = enabled
+        state.changed_at = timezone.now()
+        state.save(update_fields=["enabled", "changed_at"])
+    audit_event_record(
+        action=Action.AUDIT_SETTINGS_CHANGED,
+        category=Category.SECURITY,
+        object_label="auditing",
+        changes={"AUDIT_ENABLED": {"old": str(not enabled), "new": str(enabled)}},
+        force=True,
+    )
+    return True
