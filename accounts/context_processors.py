@@ -16,6 +16,8 @@ def navigation(request) -> dict:
     ]
     if can_manage_security(user):
         items.append({"label": "Account security", "url": reverse("accounts:it_security_users")})
+    if user.is_superuser or user.has_perm("audit.view_auditevent"):
+        items.append({"label": "Audit", "url": reverse("audit:report")})
     if user.is_staff:
         items.append({"label": "Admin", "url": reverse("admin:index")})
     if user.is_staff_member:

@@ -3,11 +3,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.api.views import MeView
+from audit.api import AuditEventListView
 
 from . import views
 
 api_v1 = [
     path("me/", MeView.as_view(), name="me"),
+    path("audit/events/", AuditEventListView.as_view(), name="audit-events"),
 ]
 
 urlpatterns = [
@@ -15,6 +17,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("accounts/", include("accounts.urls")),
+    path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -72,7 +72,21 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
     return _error(request, 400, "Bad request", "The request could not be understood. Go back and try again.")
 
 
+def record_denied(request: HttpRequest) -> None:
+    """Every refused request becomes an audit row with outcome denied (the path carries no PHI)."""
+    from audit.signals import phi_accessed
+
+    phi_accessed.send(
+        sender=permission_denied,
+        action="view",
+        category="security",
+        object_label=f"{request.method} {request.path}"[:200],
+        outcome="denied",
+    )
+
+
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    record_denied(request)
     return _error(request, 403, "Access denied", "You do not have permission to see this page.")
 
 

@@ -236,6 +236,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {},
+    "EXCEPTION_HANDLER": "hospital.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hospital Platform API",
