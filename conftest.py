@@ -28,6 +28,45 @@ def fresh_totp_code(device: TOTPDevice) -> str:
     return totp_code(device)
 
 
+_APP_PACKAGES = ("accounts", "audit", "beds", "records", "compliance", "hospital")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def guard_audited_writes():
+    """Fail any update()/bulk_create()/bulk_update() on an audited model made from app code.
+
+    Those calls skip model signals, so the write would leave no audit row. Tests may use them
+    to build fixtures; application modules may not.
+    """
+    import sys
+
+    from django.db.models import QuerySet
+
+    from audit import registry
+
+    originals = {name: getattr(QuerySet, name) for name in ("update", "bulk_create", "bulk_update")}
+
+    def make(name, original):
+        def guarded(self, *args, **kwargs):
+            caller = sys._getframe(1).f_globals.get("__name__", "")
+            if (
+                registry.config_for(self.model) is not None
+                and caller.startswith(_APP_PACKAGES)
+                and (".tests" not in caller and ".migrations" not in caller)
+            ):
+                raise AssertionError(f"{caller} bypasses the audit with {self.model.__name__}.{name}()")
+            return original(self, *args, **kwargs)
+
+        guarded.__name__ = "guarded"
+        return guarded
+
+    for name, original in originals.items():
+        setattr(QuerySet, name, make(name, original))
+    yield
+    for name, original in originals.items():
+        setattr(QuerySet, name, original)
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD
