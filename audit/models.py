@@ -122,3 +122,23 @@ class AuditState(models.Model):
 
     def __str__(self) -> str:
         return f"auditing {'on' if self.enabled else 'off'}"
+
+
+class AuditArchive(models.Model):
+    """A range of events moved to a compressed, hash-verified file; the chain continues from its end."""
+
+    first_seq = models.BigIntegerField()
+    last_seq = models.BigIntegerField(unique=True)
+    first_prev_hash = models.CharField(max_length=64)
+    last_hash = models.CharField(max_length=64)
+    events = models.PositiveIntegerField()
+    file_name = models.CharField(max_length=255)
+    file_sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    purged = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-last_seq"]
+
+    def __str__(self) -> str:
+        return f"archive #{self.first_seq}-#{self.last_seq}"

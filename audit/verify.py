@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from . import chain
-from .models import AuditEvent, ChainHead
+from .models import AuditArchive, AuditEvent, ChainHead
 
 
 @dataclass(frozen=True)
@@ -15,13 +15,19 @@ class ChainReport:
     bad_id: int | None = None
 
 
-def verify_chain(*, batch_size: int = 2000, start_seq: int = 1, start_hash: str = chain.GENESIS) -> ChainReport:
+def verify_chain(*, batch_size: int = 2000, start_seq: int | None = None, start_hash: str | None = None) -> ChainReport:
     """Recompute every hash in chain order; check links, gaps and the head.
 
     Edits show as a hash mismatch, deletions as a gap in `seq` (or a head ahead of the last
     row), rows inserted out of band as a broken link or a sequence out of place.
     """
-    expected_seq, prev_hash, checked = start_seq, start_hash, 0
+    if start_seq is None:
+        # Events archived and removed from the table: the chain goes on from the archive's end.
+        anchor = AuditArchive.objects.filter(purged=True).order_by("-last_seq").first()
+        start_seq, start_hash = (anchor.last_seq + 1, anchor.last_hash) if anchor else (1, chain.GENESIS)
+        if anchor and AuditEvent.objects.filter(seq__lt=start_seq).exists():
+            return ChainReport(False, 0, f"events up to #{anchor.last_seq} were archived but are still present")
+    expected_seq, prev_hash, checked = start_seq, start_hash or chain.GENESIS, 0
     last_seq = start_seq - 1
     qs = AuditEvent.objects.filter(seq__gte=start_seq).order_by("seq")
     for event in qs.iterator(chunk_size=batch_size):

@@ -1,0 +1,100 @@
+"""Audit guarantees that only a real MariaDB/MySQL server can prove (selected with -m mariadb)."""
+
+import secrets
+import threading
+
+import MySQLdb
+import pytest
+from django.core.management import call_command
+from django.db import connection, connections, transaction
+
+from accounts.models import Hospital
+from audit.models import AuditEvent
+from audit.verify import verify_chain
+from hospital import context
+
+pytestmark = [pytest.mark.mariadb, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def needs_mariadb():
+    if connection.vendor != "mysql":
+        pytest.fail("These tests need DATABASE_URL on MariaDB/MySQL; run them with -m mariadb there.")
+
+
+def test_twenty_threads_writing_at_once_keep_one_unforked_chain():
+    threads_n, writes_each = 20, 5
+    barrier = threading.Barrier(threads_n)
+    errors = []
+
+    def worker(n: int) -> None:
+        try:
+            with context.bind(context.RequestContext(username=f"thread-{n}", origin="test")):
+                barrier.wait(timeout=30)
+                for i in range(writes_each):
+                    with transaction.atomic():
+                        Hospital.objects.create(code=f"T{n:02d}-{i}", name=f"Thread {n} hospital {i}", region="R")
+        except Exception as exc:  # reported below with the thread number
+            errors.append((n, repr(exc)))
+        finally:
+            connections.close_all()
+
+    before = AuditEvent.objects.count()
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(threads_n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert Hospital.objects.filter(code__startswith="T").count() == threads_n * writes_each
+    created = AuditEvent.objects.filter(action="create", object_label__startswith="hospital T")
+    assert created.count() == threads_n * writes_each, "exactly one row per write"
+    assert AuditEvent.objects.count() == before + threads_n * writes_each
+    report = verify_chain()
+    assert report.ok, report.problem
+    seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_granted_application_user_cannot_update_or_delete_audit_rows(capsys):
+    with context.bind(context.RequestContext(username="grants-test", origin="test")):
+        Hospital.objects.create(code="GRT", name="Grant test", region="R")
+    settings_dict = connection.settings_dict
+    host = settings_dict["HOST"] or "localhost"
+    account_host = "localhost" if host in ("localhost", "") else host
+    user, password = f"audit_probe_{secrets.token_hex(3)}", secrets.token_urlsafe(18)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE USER %s@%s IDENTIFIED BY %s", [user, account_host, password])
+    try:
+        call_command("audit_db_grants", user=user, host=account_host, database=settings_dict["NAME"])
+        statements = [s for s in capsys.readouterr().out.split(";\n") if s.strip() and not s.startswith("--")]
+        with connection.cursor() as cursor:
+            for statement in statements:
+                lines = [line for line in statement.splitlines() if not line.startswith("--")]
+                if lines:
+                    cursor.execute("\n".join(lines).rstrip(";"))
+        probe = MySQLdb.connect(
+            host=host,
+            port=int(settings_dict["PORT"] or 3306),
+            user=user,
+            password=password,
+            database=settings_dict["NAME"],
+            autocommit=True,
+        )
+        try:
+            cur = probe.cursor()
+            cur.execute("SELECT COUNT(*) FROM audit_auditevent")
+            assert cur.fetchone()[0] >= 1
+            cur.execute("SELECT COUNT(*) FROM accounts_hospital")  # the rest of the schema stays usable
+            with pytest.raises(MySQLdb.OperationalError) as denied_update:
+                cur.execute("UPDATE audit_auditevent SET reason = 'edited'")
+            assert denied_update.value.args[0] == 1142
+            with pytest.raises(MySQLdb.OperationalError) as denied_delete:
+                cur.execute("DELETE FROM audit_auditevent")
+            assert denied_delete.value.args[0] == 1142
+        finally:
+            probe.close()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP USER %s@%s", [user, account_host])
+    assert verify_chain().ok
