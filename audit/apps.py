@@ -10,6 +10,7 @@ class AuditConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
         from django.core.signals import request_started
+        from django.db.models.signals import pre_save
 
         from . import (
             checks,  # noqa: F401  (registers system checks)
@@ -24,6 +25,7 @@ class AuditConfig(AppConfig):
         signals.security_event.connect(receivers.on_security_event, dispatch_uid="audit.security_event")
         signals.phi_accessed.connect(receivers.on_phi_accessed, dispatch_uid="audit.phi_accessed")
         request_started.connect(receivers.on_request_started, dispatch_uid="audit.state")
+        pre_save.connect(receivers.on_any_pre_save, dispatch_uid="audit.raw_load_marker")
 
         User = get_user_model()
         Group = User._meta.get_field("groups").related_model

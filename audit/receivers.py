@@ -94,8 +94,21 @@ def on_post_delete(sender, instance, **kwargs) -> None:
     )
 
 
+_RAW_ATTR = "_audit_raw_load"
+
+
+def on_any_pre_save(sender, instance, raw=False, **kwargs) -> None:
+    """Mark objects being loaded from fixtures or a test database restore (raw saves).
+
+    Django then sets their many-to-many relations with ordinary m2m_changed signals, which
+    carry no `raw` flag; those are restorations of data, not changes anyone made.
+    """
+    if raw:
+        setattr(instance, _RAW_ATTR, True)
+
+
 def on_m2m_changed(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
-    if action not in ("post_add", "post_remove", "post_clear"):
+    if action not in ("post_add", "post_remove", "post_clear") or getattr(instance, _RAW_ATTR, False):
         return
     User = get_user_model()
     Group = User._meta.get_field("groups").related_model

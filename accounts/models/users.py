@@ -80,8 +80,12 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+        # Case-insensitive uniqueness: values are stored case-folded (checked here where the
+        # database compares case-sensitively, as SQLite does); MariaDB/MySQL's case-insensitive
+        # collation makes the unique indexes themselves ignore case.
         constraints = [
             models.CheckConstraint(condition=models.Q(username=Lower("username")), name="user_username_lowercase"),
+            models.CheckConstraint(condition=models.Q(email=Lower("email")), name="user_email_lowercase"),
         ]
         permissions = [
             ("unlock_account", "Can unlock a locked-out account"),

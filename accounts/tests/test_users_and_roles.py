@@ -31,9 +31,18 @@ class TestIdentity:
         with pytest.raises(ValidationError):
             User(username="alice2", email="ALICE@example.org").full_clean()
 
-    def test_database_refuses_an_upper_case_username(self):
+    @pytest.mark.parametrize(
+        ("first", "second"),
+        [
+            (("mixed", "m1@example.org"), ("MIXED", "m2@example.org")),
+            (("m1", "m@example.org"), ("m2", "M@Example.org")),
+        ],
+    )
+    def test_database_refuses_a_second_account_differing_only_in_case(self, first, second):
+        # bulk_create skips the model's own normalization: this is the database's guarantee.
+        User.objects.bulk_create([User(username=first[0], email=first[1])])
         with pytest.raises(IntegrityError), transaction.atomic():
-            User.objects.bulk_create([User(username="Mixed", email="m@example.org")])
+            User.objects.bulk_create([User(username=second[0], email=second[1])])
 
     def test_sign_in_by_email_any_case(self, client, doctor, password):
         r = client.post(reverse("accounts:login"), {"username": "House@EXAMPLE.org", "password": password})

@@ -272,3 +272,16 @@ class TestChain:
         tamper("UPDATE audit_auditevent SET reason = %s, hash = %s WHERE id = %s", ["forged reason", forged, victim.pk])
         report = verify_chain()
         assert not report.ok and report.bad_seq == victim.seq + 1 and "does not link" in report.problem
+
+
+@pytest.mark.django_db
+def test_loading_saved_data_is_not_recorded_as_role_changes():
+    from django.core import serializers
+
+    data = serializers.serialize("json", Group.objects.filter(name=Role.IT_SECURITY))
+    Group.objects.filter(name=Role.IT_SECURITY).delete()
+    before = AuditEvent.objects.filter(action="role_changed").count()
+    for obj in serializers.deserialize("json", data):
+        obj.save()
+    assert Group.objects.get(name=Role.IT_SECURITY).permissions.filter(codename="reset_mfa").exists()
+    assert AuditEvent.objects.filter(action="role_changed").count() == before
