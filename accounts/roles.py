@@ -32,3 +32,62 @@ HOSPITAL_SCOPED_ROLES = frozenset(
 
 # Every role but patient is staff: MFA is mandatory for them.
 STAFF_ROLES = frozenset(Role) - {Role.PATIENT}
+
+
+# The permissions each role holds, as "app_label.codename". The data migrations created the
+# groups with these; accounts.receivers.sync_roles restores any that are missing after every
+# migrate or flush (it never removes what an administrator added).
+ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
+    Role.PATIENT: (),
+    Role.DOCTOR: ("accounts.view_hospital",),
+    Role.NURSE: ("accounts.view_hospital",),
+    Role.PHARMACIST: ("accounts.view_hospital",),
+    Role.LAB_TECHNICIAN: ("accounts.view_hospital",),
+    Role.HOSPITAL_STAFF: ("accounts.view_hospital",),
+    Role.HOSPITAL_ADMIN: ("accounts.view_hospital", "accounts.change_hospital", "accounts.view_user"),
+    Role.EMERGENCY_COORDINATOR: ("accounts.view_hospital",),
+    Role.PRIVACY_OFFICER: (
+        "accounts.view_hospital",
+        "accounts.view_user",
+        "accounts.view_accountlock",
+        "accounts.view_loginfailure",
+        "audit.view_auditevent",
+        "audit.export_auditevent",
+    ),
+    Role.IT_SECURITY: (
+        "accounts.view_user",
+        "accounts.unlock_account",
+        "accounts.reset_mfa",
+        "accounts.view_security_overview",
+        "accounts.view_accountlock",
+        "accounts.view_loginfailure",
+        "accounts.view_usersession",
+        "accounts.view_totpdevice",
+        "audit.view_auditevent",
+    ),
+    Role.AUDITOR: (
+        "accounts.view_hospital",
+        "accounts.view_user",
+        "accounts.view_accountlock",
+        "accounts.view_loginfailure",
+        "audit.view_auditevent",
+        "audit.export_auditevent",
+    ),
+    Role.SYSTEM_ADMIN: (
+        "accounts.add_hospital",
+        "accounts.change_hospital",
+        "accounts.view_hospital",
+        "accounts.add_user",
+        "accounts.change_user",
+        "accounts.view_user",
+        "accounts.unlock_account",
+        "accounts.reset_mfa",
+        "accounts.view_security_overview",
+        "accounts.view_accountlock",
+        "accounts.view_loginfailure",
+        "accounts.view_usersession",
+        "accounts.view_totpdevice",
+        "audit.view_auditevent",
+        "audit.export_auditevent",
+    ),
+}

@@ -168,3 +168,13 @@ class TestPatientRegistration:
     def test_taken_username_any_case(self, client, patient):
         r = self.post(client, username="PAT.JONES", email="other@example.org")
         assert r.status_code == 200 and b"username is taken" in r.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_role_groups_and_permissions_come_back_after_a_flush():
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+    it = Group.objects.get(name=Role.IT_SECURITY)
+    assert {"unlock_account", "reset_mfa", "view_auditevent"} <= set(it.permissions.values_list("codename", flat=True))
+    assert Group.objects.filter(name__in=[r.value for r in Role]).count() == len(Role)

@@ -32,24 +32,6 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture(autouse=True)
-def role_groups(transactional_db):
-    """The role groups, as the migrations create them, whatever an earlier test flushed.
-
-    These tests commit (the live server must see their data), so each ends with a flush of
-    every table, and the groups made by a data migration go with it. Only membership of a
-    role matters to signing in, so the groups come back by name, without permissions.
-    (serialized_rollback would restore them in full, but loading the serialized rows fires
-    the audit app's m2m_changed receiver, which creates content types mid-load.)
-    """
-    from django.contrib.auth.models import Group
-
-    from accounts.roles import Role
-
-    for role in Role:
-        Group.objects.get_or_create(name=role.value)
-
-
 @pytest.fixture
 def page(request, live_server, monkeypatch):
     """A fresh browser context on the live server (base_url set), closed after the test.
