@@ -6,7 +6,7 @@ import logging
 
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_save
 
 from . import registry
 from .models import Action, Category, Outcome
@@ -29,13 +29,48 @@ def _current_values(instance: models.Model, config: registry.AuditConfig) -> dic
     return {f.attname: getattr(instance, f.attname) for f in config.audited_fields()}
 
 
+_LOADED_ATTR = "_audit_loaded"
+_MISSING = object()
+
+
+def _remember_loaded(instance: models.Model, config: registry.AuditConfig) -> None:
+    values = instance.__dict__
+    values[_LOADED_ATTR] = {f.attname: values.get(f.attname, _MISSING) for f in config.audited}
+
+
+def on_post_init(sender, instance, **kwargs) -> None:
+    """The values an instance was loaded with: the "before" of its next save, without a query."""
+    config = registry.config_for(sender)
+    if config is not None:
+        _remember_loaded(instance, config)
+
+
+def watch_refresh(model: type[models.Model]) -> None:
+    """refresh_from_db() reloads values without post_init; take the snapshot again after it."""
+    original = model.refresh_from_db
+    if getattr(original, "_audit_wrapped", False):
+        return
+
+    def refresh_from_db(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        config = registry.config_for(type(self))
+        if config is not None:
+            _remember_loaded(self, config)
+
+    refresh_from_db._audit_wrapped = True
+    model.refresh_from_db = refresh_from_db
+
+
 def on_pre_save(sender, instance, raw=False, **kwargs) -> None:
     config = registry.config_for(sender)
     if config is None or raw or instance._state.adding or instance.pk is None:
         return
-    attnames = [f.attname for f in config.audited_fields()]
-    old = sender._base_manager.filter(pk=instance.pk).values(*attnames).first()
-    setattr(instance, _SNAPSHOT_ATTR, old)
+    loaded = instance.__dict__.get(_LOADED_ATTR)
+    if loaded is None or any(v is _MISSING for v in loaded.values()):
+        # Deferred fields, or an instance built by hand for an existing row: read the row.
+        attnames = [f.attname for f in config.audited]
+        loaded = sender._base_manager.filter(pk=instance.pk).values(*attnames).first()
+    setattr(instance, _SNAPSHOT_ATTR, loaded)
 
 
 def _diff(config: registry.AuditConfig, old: dict | None, new: dict) -> dict:
@@ -64,6 +99,7 @@ def on_post_save(sender, instance, created, raw=False, **kwargs) -> None:
     changes = _diff(config, old, _current_values(instance, config))
     if hasattr(instance, _SNAPSHOT_ATTR):
         delattr(instance, _SNAPSHOT_ATTR)
+    _remember_loaded(instance, config)  # the next save of this instance diffs from here
     if not created and not changes:
         return
     audit_event_record(
@@ -151,6 +187,7 @@ def on_m2m_changed(sender, instance, action, reverse, model, pk_set, **kwargs) -
 
 def connect_model(model: type[models.Model]) -> None:
     uid = f"audit.{model._meta.label_lower}"
+    post_init.connect(on_post_init, sender=model, dispatch_uid=uid + ".post_init")
     pre_save.connect(on_pre_save, sender=model, dispatch_uid=uid + ".pre_save")
     post_save.connect(on_post_save, sender=model, dispatch_uid=uid + ".post_save")
     post_delete.connect(on_post_delete, sender=model, dispatch_uid=uid + ".post_delete")

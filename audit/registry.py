@@ -9,6 +9,7 @@ encrypted field) are reported only as "changed", never with values.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db import models
 
@@ -23,11 +24,15 @@ class AuditConfig:
     patient: Callable[[models.Model], int | None] | None = None
     label: Callable[[models.Model], str] | None = None
 
-    def audited_fields(self) -> list[models.Field]:
+    @cached_property
+    def audited(self) -> tuple[models.Field, ...]:
         concrete = [f for f in self.model._meta.concrete_fields if not f.primary_key]
         if self.fields is not None:
             concrete = [f for f in concrete if f.name in self.fields]
-        return [f for f in concrete if f.name not in self.exclude]
+        return tuple(f for f in concrete if f.name not in self.exclude)
+
+    def audited_fields(self) -> tuple[models.Field, ...]:
+        return self.audited
 
     def is_secret(self, f: models.Field) -> bool:
         return f.name in self.secret or _is_encrypted(f)
@@ -72,9 +77,10 @@ def register(
         label=label,
     )
     _registry[model] = config
-    from .receivers import connect_model
+    from .receivers import connect_model, watch_refresh
 
     connect_model(model)
+    watch_refresh(model)
     return config
 
 

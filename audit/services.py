@@ -10,7 +10,7 @@ from django.utils import timezone
 from hospital import context
 
 from . import chain
-from .models import Action, AuditEvent, AuditState, Category, Outcome
+from .models import Action, AuditEvent, AuditState, Category, Outcome  # noqa: F401
 
 
 def audit_enabled() -> bool:
@@ -48,7 +48,7 @@ def _roles_of_id(user_id: int | None) -> str:
     return _roles_of(user) if user else ""
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # joins the caller's transaction: no savepoint round trips
 def audit_event_record(
     *,
     action: Action | str,
@@ -89,14 +89,12 @@ def audit_event_record(
         "outcome": str(outcome),
         **_actor_fields(actor),
     }
-    head = chain.lock_head()
-    values["seq"] = head.seq + 1
-    values["prev_hash"] = head.hash
+    last_seq, last_hash = chain.lock_head()
+    values["seq"] = last_seq + 1
+    values["prev_hash"] = last_hash
     values["hash"] = chain.compute_hash(values)
-    event = AuditEvent(**values)
-    event.save(force_insert=True)
-    head.seq, head.hash = event.seq, event.hash
-    head.save(update_fields=["seq", "hash"])
+    event = chain.insert_event(values)
+    chain.advance_head(event.seq, event.hash)
     return event
 
 

@@ -285,3 +285,40 @@ def test_loading_saved_data_is_not_recorded_as_role_changes():
         obj.save()
     assert Group.objects.get(name=Role.IT_SECURITY).permissions.filter(codename="reset_mfa").exists()
     assert AuditEvent.objects.filter(action="role_changed").count() == before
+
+
+@pytest.mark.django_db
+class TestSnapshot:
+    def test_before_values_follow_refresh_from_db(self, actor_context):
+        hospital = Hospital.objects.create(code="SNP", name="First", region="R")
+        Hospital.objects.filter(pk=hospital.pk).update(name="Changed elsewhere")  # test-only shortcut
+        hospital.refresh_from_db()
+        hospital.name = "Mine"
+        hospital.save()
+        row = events(action="update", object_label="hospital SNP")[-1]
+        assert row.changes == {"name": {"old": "Changed elsewhere", "new": "Mine"}}
+
+    def test_consecutive_saves_of_one_instance_each_diff_from_the_last(self, actor_context):
+        hospital = Hospital.objects.create(code="SN2", name="One", region="R")
+        hospital.name = "Two"
+        hospital.save()
+        hospital.name = "Three"
+        hospital.save()
+        rows = events(action="update", object_label="hospital SN2")
+        assert [r.changes["name"] for r in rows] == [{"old": "One", "new": "Two"}, {"old": "Two", "new": "Three"}]
+
+    def test_deferred_fields_fall_back_to_reading_the_row(self, actor_context):
+        Hospital.objects.create(code="SN3", name="Before", region="R", phone="1")
+        hospital = Hospital.objects.only("pk", "code").get(code="SN3")
+        hospital.name = "After"
+        hospital.save(update_fields=["name"])
+        row = events(action="update", object_label="hospital SN3")[-1]
+        assert row.changes == {"name": {"old": "Before", "new": "After"}}
+
+    def test_a_missing_chain_head_is_rebuilt_from_the_last_event(self, actor_context):
+        from audit.models import ChainHead
+
+        audit_event_record(action="view", category="security", object_label="a")
+        ChainHead.objects.all().delete()
+        audit_event_record(action="view", category="security", object_label="b")
+        assert verify_chain().ok

@@ -1,0 +1,56 @@
+"""Benchmarks: `make bench` (or `python -m bench [name ...] [--quick]`).
+
+Each benchmark runs on a fresh throw-away database (test_<name> on DATABASE_URL, or a
+temporary SQLite file by default), prints a table and writes var/bench/<name>.json.
+Figures are ratios measured in one run against a baseline, never lone absolute times.
+"""
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+BENCHMARKS = ["audit"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all: {', '.join(BENCHMARKS)})")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    args = parser.parse_args()
+    args.names = args.names or BENCHMARKS
+    unknown = sorted(set(args.names) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hospital.settings.test")
+    if "sqlite" in os.environ.get("DATABASE_URL", "sqlite"):
+        # A file, not memory: the numbers must include real I/O.
+        out = Path(__file__).resolve().parent.parent / "var" / "bench"
+        out.mkdir(parents=True, exist_ok=True)
+        os.environ["DATABASE_URL"] = f"sqlite:///{out / 'bench.sqlite3'}"
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.test.utils import setup_test_environment
+
+    from bench import harness
+
+    setup_test_environment()
+    out_dir = Path(settings.BASE_DIR) / "var" / "bench"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    failed = False
+    for name in args.names:
+        module = __import__(f"bench.{name}", fromlist=["run"])
+        with harness.fresh_database():
+            result = module.run(quick=args.quick)
+        (out_dir / f"{name}.json").write_text(json.dumps(result, indent=2, default=str))
+        harness.print_table(name, result)
+        failed |= not result.get("targets_met", True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+import contextlib
+import statistics
+import time
+
+from django.db import connection
+
+
+@contextlib.contextmanager
+def fresh_database():
+    """A new database migrated from scratch, dropped afterwards."""
+    old_name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = old_name
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        yield
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
+
+
+def timed(fn, repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def print_table(name: str, result: dict) -> None:
+    print(f"\n== {name} ({result.get('database', '?')}) ==")
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        if isinstance(value, float):
+            value = f"{value:.4g}"
+        print(f"  {key:<{width}}  {value}")
