@@ -4,3 +4,17 @@ from django.apps import AppConfig
 class BedsConfig(AppConfig):
     name = "beds"
     verbose_name = "Beds and admissions"
+
+    def ready(self) -> None:
+        from audit.registry import register
+
+        from .models import Admission, Bed, Ward
+
+        register(Ward, category="bed", label=lambda w: f"ward {w.pk}")
+        register(Bed, category="bed", exclude=["updated_at"], label=lambda b: f"bed {b.pk} ({b.kind})")
+        register(
+            Admission,
+            category="bed",
+            patient=lambda a: a.patient_id,
+            label=lambda a: f"admission {a.pk}",
+        )

@@ -39,3 +39,30 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.add(Group.objects.get(name=role.value))
         elif create:
             self.save()
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "records.Patient"
+
+    mrn = factory.Sequence(lambda n: f"MRN-{n:06d}")
+    name = factory.Sequence(lambda n: f"Patient Number{n}")
+    date_of_birth = factory.Faker("date_of_birth", minimum_age=1, maximum_age=99)
+
+
+class WardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "beds.Ward"
+
+    hospital = factory.SubFactory(HospitalFactory)
+    name = factory.Sequence(lambda n: f"Ward {n}")
+
+
+class BedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "beds.Bed"
+
+    ward = factory.SubFactory(WardFactory)
+    hospital = factory.SelfAttribute("ward.hospital")
+    label = factory.Sequence(lambda n: f"B{n}")
+    kind = "general"
