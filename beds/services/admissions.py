@@ -19,6 +19,7 @@ from records.models import Patient
 from ..conf import hold_duration
 from ..models import Admission, AdmissionStatus, Bed, BedKind, BedStatus, Priority, Ward
 from ..transitions import check_transition
+from .. import notify
 from .events import bed_changed
 
 
@@ -125,6 +126,7 @@ def admission_book(
         )
     )
     _set_bed_status(bed, BedStatus.OCCUPIED)
+    notify.admission_event(admission, "booked")
     return admission
 
 
@@ -163,6 +165,7 @@ def admission_hold(
         )
     )
     _set_bed_status(bed, BedStatus.RESERVED)
+    notify.admission_event(admission, "held")
     return admission
 
 
@@ -196,6 +199,7 @@ def admission_confirm_hold(*, actor: User, admission_id: int) -> Admission:
     except IntegrityError as exc:
         raise BookingError("This patient already has an active admission.") from exc
     _set_bed_status(bed, BedStatus.OCCUPIED)
+    notify.admission_event(admission, "confirmed")
     return admission
 
 
@@ -205,6 +209,7 @@ def _end_hold(admission: Admission) -> None:
     admission.live_bed = None
     admission.save(update_fields=["status", "live_bed"])
     _set_bed_status(bed, BedStatus.AVAILABLE)
+    notify.admission_event(admission, "hold_released")
 
 
 @transaction.atomic
@@ -252,6 +257,7 @@ def admission_transfer(*, actor: User, admission_id: int, to_bed_id: int) -> Adm
     admission.save(update_fields=["bed", "hospital", "live_bed"])
     _set_bed_status(source, BedStatus.CLEANING)
     _set_bed_status(target, BedStatus.OCCUPIED)
+    notify.admission_event(admission, "transferred")
     return admission
 
 
@@ -268,4 +274,5 @@ def admission_discharge(*, actor: User, admission_id: int) -> Admission:
     admission.active_patient = None
     admission.save(update_fields=["status", "discharged_at", "live_bed", "active_patient"])
     _set_bed_status(bed, BedStatus.CLEANING)
+    notify.admission_event(admission, "discharged")
     return admission
