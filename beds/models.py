@@ -118,3 +118,51 @@ class Admission(models.Model):
 
     def __str__(self) -> str:
         return f"admission #{self.pk} ({self.status})"
+
+
+class Availability(models.Model):
+    """Free and total beds per hospital and kind, refreshed after every bed change (the board reads only this)."""
+
+    hospital = models.ForeignKey("accounts.Hospital", on_delete=models.CASCADE, related_name="availability")
+    kind = models.CharField(max_length=16, choices=BedKind.choices)
+    free = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    occupied = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hospital", "kind"], name="availability_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at hospital #{self.hospital_id}: {self.free}/{self.total} free"
+
+
+class AlertScope(models.TextChoices):
+    ALL = "all", "All hospitals"
+    REGION = "region", "One region"
+    HOSPITAL = "hospital", "One hospital"
+
+
+class EmergencyAlert(models.Model):
+    """A message for every connected board: broadcast by a coordinator, or raised on high occupancy."""
+
+    message = models.CharField(max_length=300)
+    scope = models.CharField(max_length=16, choices=AlertScope.choices, default=AlertScope.ALL)
+    region = models.CharField(max_length=100, blank=True)
+    hospital = models.ForeignKey(
+        "accounts.Hospital", on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"
+    )
+    kind = models.CharField(max_length=16, choices=BedKind.choices, blank=True)
+    automatic = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["resolved_at", "created_at"], name="alert_open_recent")]
+
+    def __str__(self) -> str:
+        return f"alert #{self.pk} ({self.scope})"

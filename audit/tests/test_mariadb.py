@@ -3,7 +3,6 @@
 import secrets
 import threading
 
-import MySQLdb
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections, transaction
@@ -57,6 +56,8 @@ def test_twenty_threads_writing_at_once_keep_one_unforked_chain():
 
 
 def test_granted_application_user_cannot_update_or_delete_audit_rows(capsys):
+    import MySQLdb  # the mysql extra; imported here so collecting on SQLite needs no driver
+
     with context.bind(context.RequestContext(username="grants-test", origin="test")):
         Hospital.objects.create(code="GRT", name="Grant test", region="R")
     settings_dict = connection.settings_dict

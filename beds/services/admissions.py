@@ -16,10 +16,10 @@ from django.utils import timezone
 from accounts.models import Hospital, User
 from records.models import Patient
 
+from .. import notify
 from ..conf import hold_duration
 from ..models import Admission, AdmissionStatus, Bed, BedKind, BedStatus, Priority, Ward
 from ..transitions import check_transition
-from .. import notify
 from .events import bed_changed
 
 

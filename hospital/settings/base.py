@@ -300,3 +300,8 @@ ANONYMOUS_USER_NAME = None
 # Auditing. Turning it off is recorded in the audit trail and warned about by check --deploy.
 AUDIT_ENABLED = env.bool("AUDIT_ENABLED", default=True)
 AUDIT_RETENTION_YEARS = env.int("AUDIT_RETENTION_YEARS", default=10)
+
+# Beds.
+BED_HOLD_MINUTES = env.int("BED_HOLD_MINUTES", default=30)
+# An automatic alert is raised when ICU or ventilator occupancy of a hospital reaches this share.
+BED_ALERT_THRESHOLD = env.float("BED_ALERT_THRESHOLD", default=0.9)
