@@ -67,6 +67,16 @@ def guard_audited_writes():
         setattr(QuerySet, name, original)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (the board, axes and sessions use it)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD
@@ -122,3 +132,13 @@ def clear_otp_throttle(user) -> None:
 
     for model in (TOTPDevice, BackupCodeDevice):
         model.objects.filter(user=user).update(throttling_failure_timestamp=None, throttling_failure_count=0)
+
+
+@pytest.fixture
+def sms_outbox():
+    """Text messages sent through the locmem SMS backend (the test settings' default), empty at the start."""
+    from accounts import sms
+
+    sms.outbox.clear()
+    yield sms.outbox
+    sms.outbox.clear()

@@ -4,7 +4,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .models import AccountLock, Hospital, LoginFailure, TOTPDevice, User, UserSession
+from .models import AccountLock, Hospital, LoginFailure, Notification, TOTPDevice, User, UserSession
 from .permissions import can_reset_mfa, can_unlock
 from .roles import HOSPITAL_SCOPED_ROLES, Role
 from .services.lockout import account_unlock
@@ -47,7 +47,7 @@ class UserAdmin(DjangoUserAdmin):
     )
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email", "phone")}),
         ("Organization", {"fields": ("hospital",)}),
         ("Roles and permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Important dates", {"fields": ("last_login", "date_joined")}),
@@ -130,3 +130,28 @@ class UserSessionAdmin(ReadOnlyAdmin):
     list_display = ["user", "device_label", "ip_address", "created_at", "last_seen_at"]
     search_fields = ["user__username"]
     exclude = ["session_key"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """Delivery state for support: was it emailed, texted, how many attempts, which error."""
+
+    list_display = ["recipient", "kind", "subject", "created_at", "read_at", "email_sent_at", "sms_sent_at", "attempts"]
+    list_filter = ["kind"]
+    list_select_related = ["recipient"]
+    date_hierarchy = "created_at"
+    search_fields = ["recipient__username", "kind"]
+    fields = [
+        "recipient",
+        "kind",
+        "subject",
+        "body",
+        "link",
+        "created_at",
+        "read_at",
+        "email_sent_at",
+        "sms_sent_at",
+        "attempts",
+        "last_error",
+    ]
+    readonly_fields = fields

@@ -1,6 +1,7 @@
 from django.urls import reverse
 
 from .permissions import can_manage_security, mfa_satisfied
+from .selectors import unread_notification_count
 
 
 def navigation(request) -> dict:
@@ -13,7 +14,15 @@ def navigation(request) -> dict:
         {"label": "Profile", "url": reverse("accounts:profile")},
         {"label": "Security", "url": reverse("accounts:security")},
         {"label": "Sessions", "url": reverse("accounts:sessions")},
+        # One COUNT query per page.
+        {
+            "label": f"Notifications ({unread_notification_count(user=user)} unread)",
+            "url": reverse("accounts:notifications"),
+        },
     ]
+    if user.is_staff_member:
+        items.insert(1, {"label": "Beds", "url": reverse("beds:board")})
+        items.insert(2, {"label": "Occupancy", "url": reverse("beds:dashboard")})
     if can_manage_security(user):
         items.append({"label": "Account security", "url": reverse("accounts:it_security_users")})
     if user.is_superuser or user.has_perm("audit.view_auditevent"):

@@ -1,10 +1,13 @@
 """Reads of account data, each a fixed number of queries."""
 
+from collections.abc import Iterable
+
 from django.contrib.sessions.models import Session
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from .models import AccountLock, BackupCodeDevice, TOTPDevice, User, UserSession
+from .models import AccountLock, BackupCodeDevice, Notification, TOTPDevice, User, UserSession
+from .roles import Role
 
 
 def security_overview(*, user: User) -> dict:
@@ -66,3 +69,28 @@ def users_for_security_review(*, query: str = "", limit: int = 50) -> list[User]
         u.account_locked = u.username in locked
         u.client_locked = u.username in client_locked
     return users
+
+
+def notifications_for(*, user: User) -> QuerySet[Notification]:
+    """The user's own notifications, newest first (one query per page: no relations are shown)."""
+    return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
+
+
+def notification_for(*, user: User, notification_id: int) -> Notification | None:
+    return Notification.objects.filter(recipient=user, pk=notification_id).first()
+
+
+def unread_notification_count(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def users_to_notify(
+    *, hospital_ids: Iterable[int] | None, hospital_roles: Iterable[Role], global_roles: Iterable[Role]
+) -> list[User]:
+    """Active users holding one of `hospital_roles` in one of the hospitals (every hospital when
+    `hospital_ids` is None), plus active users holding one of `global_roles`. One query."""
+    in_hospital = Q(groups__name__in=[str(r) for r in hospital_roles])
+    if hospital_ids is not None:
+        in_hospital &= Q(hospital_id__in=list(hospital_ids))
+    everywhere = Q(groups__name__in=[str(r) for r in global_roles])
+    return list(User.objects.filter(is_active=True).filter(in_hospital | everywhere).distinct().order_by("pk"))

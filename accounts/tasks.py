@@ -11,6 +11,7 @@ from django.urls import reverse
 from hospital.tasks import task_context
 
 from .models import User
+from .services.notifications import DeliveryFailed, notification_deliver
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +79,10 @@ def send_password_reset_email(user_id: int) -> None:
         uid, token = password_reset_link_parts(user=user)
         link = settings.SITE_URL + reverse("accounts:password_reset_confirm", args=[uid, token])
         _send(user, "password_reset", "Reset your password", {"link": link})
+
+
+@shared_task(**{**_RETRY, "autoretry_for": (OSError, DeliveryFailed)}, ignore_result=True)
+def deliver_notification(notification_id: int) -> None:
+    """Email (and SMS) one notification. Safe to run twice: a channel already sent is not sent again."""
+    with task_context("accounts.deliver_notification"):
+        notification_deliver(notification_id=notification_id)

@@ -3,7 +3,7 @@ from django.urls import path
 
 import hospital.converters  # noqa: F401  (registers the "id" converter)
 
-from .views import account, auth, it_security, security
+from .views import account, auth, it_security, notifications, security
 
 app_name = "accounts"
 
@@ -38,6 +38,9 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html"),
         name="password_reset_complete",
     ),
+    path("notifications/", notifications.notifications_view, name="notifications"),
+    path("notifications/<id:notification_id>/read/", notifications.notification_read_view, name="notification_read"),
+    path("notifications/read-all/", notifications.notifications_read_all_view, name="notifications_read_all"),
     path("it-security/users/", it_security.user_list_view, name="it_security_users"),
     path("it-security/users/<id:user_id>/unlock/", it_security.unlock_view, name="it_security_unlock"),
     path("it-security/users/<id:user_id>/reset-mfa/", it_security.mfa_reset_view, name="it_security_mfa_reset"),

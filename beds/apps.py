@@ -8,6 +8,12 @@ class BedsConfig(AppConfig):
     def ready(self) -> None:
         from audit.registry import register
 
+        from . import live
+        from .signals import alert_raised, bed_status_changed
+
+        bed_status_changed.connect(live.on_bed_status_changed, dispatch_uid="beds.live.availability")
+        alert_raised.connect(live.on_alert_raised, dispatch_uid="beds.live.alert")
+
         from .models import Admission, Bed, Ward
 
         register(Ward, category="bed", label=lambda w: f"ward {w.pk}")

@@ -82,6 +82,8 @@ class Admission(models.Model):
     admitted_at = models.DateTimeField(null=True, blank=True)
     discharged_at = models.DateTimeField(null=True, blank=True)
     hold_expires_at = models.DateTimeField(null=True, blank=True)
+    # When staff were told the hold is about to expire (beds.notify.holds_notify_expiring): once per hold.
+    expiry_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set to the bed's id while the admission is held or active, NULL otherwise. Unique, so a
     # bed can carry only one live admission. (MariaDB ignores conditional unique constraints;
     # a plain unique column, NULL when not live, is enforced everywhere.)
@@ -128,7 +130,7 @@ class Availability(models.Model):
     free = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
     occupied = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["hospital", "kind"], name="availability_unique")]

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+import hospital.converters  # noqa: F401  (registers the "id" converter)
+from accounts.api.notifications import NotificationListView, NotificationReadView
 from accounts.api.views import MeView
 from audit.api import AuditEventListView
 
@@ -10,6 +12,9 @@ from . import views
 api_v1 = [
     path("me/", MeView.as_view(), name="me"),
     path("audit/events/", AuditEventListView.as_view(), name="audit-events"),
+    path("notifications/", NotificationListView.as_view(), name="notifications"),
+    path("notifications/<id:notification_id>/read/", NotificationReadView.as_view(), name="notification-read"),
+    path("", include("beds.api_urls")),
 ]
 
 urlpatterns = [
@@ -18,6 +23,7 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
+    path("beds/", include("beds.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

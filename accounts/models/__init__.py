@@ -1,4 +1,5 @@
 from .mfa import BackupCode, BackupCodeDevice, TOTPDevice
+from .notifications import Notification
 from .security import AccountLock, LoginFailure, PasswordHistory, UserSession
 from .users import Hospital, User
 
@@ -8,6 +9,7 @@ __all__ = [
     "BackupCodeDevice",
     "Hospital",
     "LoginFailure",
+    "Notification",
     "PasswordHistory",
     "TOTPDevice",
     "User",

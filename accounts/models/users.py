@@ -3,8 +3,13 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.functional import cached_property
+from fernet_fields import EncryptedCharField
 
 from ..roles import STAFF_ROLES, Role
+
+phone_validator = RegexValidator(
+    r"^\+[1-9][0-9]{6,14}$", "Use the international format: + and the country code, then digits only."
+)
 
 username_validator = RegexValidator(
     r"^[a-z0-9][a-z0-9._-]{1,149}$",
@@ -72,6 +77,15 @@ class User(AbstractUser):
         blank=True,
         related_name="staff",
         help_text="The hospital a hospital-scoped role works for.",
+    )
+    # For SMS notifications. Encrypted like other personal details (a patient's number is
+    # demographics), so the audit trail records only that it changed.
+    phone = EncryptedCharField(
+        max_length=16,
+        blank=True,
+        default="",
+        validators=[phone_validator],
+        help_text="Mobile number for SMS notifications, e.g. +441632960123. Leave empty for email only.",
     )
 
     objects = HospitalUserManager()

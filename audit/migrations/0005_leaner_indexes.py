@@ -5,29 +5,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0004_archive'),
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("audit", "0004_archive"),
+        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_action_time',
+            model_name="auditevent",
+            name="audit_action_time",
         ),
         migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_category_time',
+            model_name="auditevent",
+            name="audit_category_time",
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='content_type',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype'),
+            model_name="auditevent",
+            name="content_type",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="contenttypes.contenttype",
+            ),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='hash',
+            model_name="auditevent",
+            name="hash",
             field=models.CharField(max_length=64),
         ),
     ]

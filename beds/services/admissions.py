@@ -80,7 +80,8 @@ def _validate(*, kind: str, priority: str) -> None:
 
 
 def _create(admission: Admission) -> Admission:
-    admission.full_clean(exclude=["live_bed", "active_patient"])
+    # The related objects were just loaded (and the bed locked): no need to re-query them.
+    admission.full_clean(exclude=["live_bed", "active_patient", "patient", "bed", "hospital", "booked_by"])
     try:
         with transaction.atomic():
             admission.save()

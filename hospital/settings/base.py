@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "channels",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -208,6 +209,11 @@ else:
     EMAIL_FILE_PATH = str(VAR_DIR / "outbox")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Hospital Platform <no-reply@hospital.invalid>")
 
+# Text messages for notifications (accounts.sms). The default writes one file per message into
+# var/sms-outbox/; "accounts.sms.ConsoleBackend" prints them; a gateway is another backend class.
+SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.FileBackend")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms-outbox"))
+
 # Celery: with no broker configured, tasks run in-process at commit time.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or None
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
@@ -220,6 +226,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Run by `celery -A hospital beat`. Both jobs are idempotent, so a missed or doubled run is harmless.
+CELERY_BEAT_SCHEDULE = {
+    "beds-release-expired-holds": {"task": "beds.tasks.release_expired_holds", "schedule": 60.0},
+    "beds-notify-expiring-holds": {"task": "beds.tasks.notify_expiring_holds", "schedule": 60.0},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
@@ -246,6 +257,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "BedStatusEnum": "beds.models.BedStatus",
+        "AdmissionStatusEnum": "beds.models.AdmissionStatus",
+    },
     "SERVE_PERMISSIONS": [
         "rest_framework.permissions.IsAuthenticated",
         "accounts.api.permissions.MFAVerified",
@@ -305,3 +320,13 @@ AUDIT_RETENTION_YEARS = env.int("AUDIT_RETENTION_YEARS", default=10)
 BED_HOLD_MINUTES = env.int("BED_HOLD_MINUTES", default=30)
 # An automatic alert is raised when ICU or ventilator occupancy of a hospital reaches this share.
 BED_ALERT_THRESHOLD = env.float("BED_ALERT_THRESHOLD", default=0.9)
+
+# Live updates (WebSockets through Django Channels): in-memory by default, Redis when set.
+_channel_layer_url = env.str("CHANNEL_LAYER_URL", default="")
+CHANNEL_LAYERS = {
+    "default": (
+        {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [_channel_layer_url]}}
+        if _channel_layer_url
+        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    )
+}

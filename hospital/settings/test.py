@@ -21,6 +21,8 @@ PASSWORD_HASHERS = [
 # A worker process started by the broker tests writes its email to files the test reads.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "test-outbox"))
+SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.LocMemBackend")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "test-sms-outbox"))
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STORAGES = {

@@ -27,10 +27,15 @@ import pytest
 from celery.exceptions import TimeoutError as CeleryTimeoutError
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
+from accounts.models import Notification
+from accounts.roles import Role
+from beds.models import Admission
 from hospital.celery import app as celery_app
 from hospital.tasks import ping
+from tests.factories import BedFactory, HospitalFactory, PatientFactory, WardFactory
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
@@ -94,6 +99,7 @@ class Worker:
     queue: str
     outbox: Path
     log_path: Path
+    sms_outbox: Path
 
     def log(self) -> str:
         try:
@@ -126,6 +132,20 @@ class Worker:
             time.sleep(0.2)
         self.fail(f"No email to {to} in {self.outbox} after {RESULT_TIMEOUT} s.")
 
+    def wait_for_sms(self, to: str) -> str:
+        """The one text message to `to` the worker wrote (SMS file backend: one file per message)."""
+        deadline = time.monotonic() + RESULT_TIMEOUT
+        while time.monotonic() < deadline:
+            paths = sorted(self.sms_outbox.glob("*.txt")) if self.sms_outbox.exists() else []
+            matching = [t for t in (p.read_text() for p in paths) if t.startswith(f"To: {to}\n")]
+            if matching:
+                assert len(matching) == 1, matching
+                return matching[0]
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.fail(f"No text message to {to} in {self.sms_outbox} after {RESULT_TIMEOUT} s.")
+
 
 def _celery_command() -> list[str]:
     script = Path(sys.executable).with_name("celery")  # .venv/bin/celery next to .venv/bin/python
@@ -139,6 +159,7 @@ def worker(_real_services, tmp_path_factory):
     base = tmp_path_factory.mktemp("celery-worker")
     outbox = base / "outbox"
     outbox.mkdir()
+    sms_outbox = base / "sms-outbox"
     log_path = base / "worker.log"
     # A queue of its own: tasks left in the broker by an earlier (crashed) run are not consumed
     # here, and a developer's own worker on the same broker does not take these tasks.
@@ -156,6 +177,8 @@ def worker(_real_services, tmp_path_factory):
         "SITE_URL": settings.SITE_URL,
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(outbox),
+        "SMS_BACKEND": "accounts.sms.FileBackend",
+        "SMS_FILE_PATH": str(sms_outbox),
     }
     if settings.CELERY_RESULT_BACKEND:
         env["CELERY_RESULT_BACKEND"] = settings.CELERY_RESULT_BACKEND
@@ -191,7 +214,7 @@ def worker(_real_services, tmp_path_factory):
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    w = Worker(process=process, name=name, queue=queue, outbox=outbox, log_path=log_path)
+    w = Worker(process=process, name=name, queue=queue, outbox=outbox, log_path=log_path, sms_outbox=sms_outbox)
     try:
         deadline = time.monotonic() + WORKER_START_TIMEOUT
         while not celery_app.control.ping(destination=[name], timeout=1.0):
@@ -279,3 +302,45 @@ def test_readyz_reports_an_unreachable_broker(client, monkeypatch):
     assert r.status_code == 503, r.content
     assert r.json()["checks"]["broker"] == "fail"
     assert time.monotonic() - started < 15  # the probe is bounded
+
+
+def test_a_booking_made_through_the_api_emails_the_ward_and_the_coordinators(make_user, mfa_login, worker):
+    # A booking through the REST API (POST /api/v1/admissions/) by a signed-in, MFA-verified
+    # coordinator. The test database commits (transaction=True), so the delivery tasks queued on
+    # commit travel through the broker to the worker, which sends the email.
+    hospital = HospitalFactory(code="BRK")
+    ward = WardFactory(hospital=hospital, name="Critical care")
+    BedFactory(ward=ward, label="ICU-1", kind="icu")
+    BedFactory(ward=ward, label="ICU-2", kind="icu")  # one booking stays under the occupancy alert threshold
+    nurse = make_user(Role.NURSE, username="brk.nurse", email="brk.nurse@example.org", hospital=hospital)
+    nurse.phone = "+441632960777"
+    nurse.save()
+    coordinator = make_user(Role.EMERGENCY_COORDINATOR, username="brk.coord", email="brk.coord@example.org")
+    make_user(Role.NURSE, username="elsewhere.nurse", email="elsewhere.nurse@example.org")  # another hospital
+    patient = PatientFactory(name="Ada Lovelace")
+
+    api = mfa_login(coordinator, Client())
+    response = api.post(
+        "/api/v1/admissions/",
+        {"patient_mrn": patient.mrn, "kind": "icu", "hospital": hospital.pk, "reason": "meningitis"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    admission = Admission.objects.get(pk=response.json()["id"])
+
+    for user in (nurse, coordinator):
+        message = worker.wait_for_email(to=user.email)
+        assert message["Subject"] == "ICU bed ICU-1 booked at BRK"
+        body = message.get_body(preferencelist=("plain",)).get_content()
+        assert f"Admission {admission.pk} was booked into ICU bed ICU-1 (Critical care, BRK)." in body, body
+        assert "Lovelace" not in body and patient.mrn not in body and "meningitis" not in body
+    text = worker.wait_for_sms(to=nurse.phone)
+    assert "ICU bed ICU-1 booked at BRK" in text and "Lovelace" not in text
+    assert not [m for m in worker.messages() if "elsewhere.nurse" in str(m["To"])]
+    # The worker records the delivery, so a second delivery of the same notification sends nothing.
+    deadline = time.monotonic() + RESULT_TIMEOUT
+    while Notification.objects.filter(email_sent_at__isnull=True).exists():
+        if time.monotonic() > deadline:
+            worker.fail("The worker sent the emails but did not record them.")
+        time.sleep(0.2)
+    assert Notification.objects.filter(sms_sent_at__isnull=False).count() == 1
