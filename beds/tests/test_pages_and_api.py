@@ -74,25 +74,35 @@ class TestBoard:
         r = c.get(reverse("beds:board"), {"kind": "icu"})
         assert [e["code"] for e in r.context["board"]] == ["CGH"]
 
-    def test_board_query_count_is_the_same_for_10_and_100_hospitals(self, nurse):
+    def test_board_and_api_query_counts_are_the_same_for_10_and_1000_hospitals(self, nurse):
+        from accounts.models import Hospital
+
         _, c = nurse
 
-        def count() -> int:
-            c.get(reverse("beds:board"))
-            with CaptureQueriesContext(connection) as ctx:
-                assert c.get(reverse("beds:board")).status_code == 200
-            return len(ctx.captured_queries)
+        def counts() -> list[int]:
+            result = []
+            for url in (reverse("beds:board"), reverse("api:availability")):
+                c.get(url)
+                with CaptureQueriesContext(connection) as ctx:
+                    assert c.get(url).status_code == 200
+                result.append(len(ctx.captured_queries))
+            return result
 
-        def add(n):
-            for _ in range(n):
-                h = HospitalFactory()
-                BedFactory(ward=WardFactory(hospital=h), kind="icu")
-                availability_refresh(hospital_id=h.pk)
+        def add(n: int, start: int) -> None:
+            # The board reads only the Availability aggregate; build it directly for speed.
+            hospitals = Hospital.objects.bulk_create(
+                [Hospital(code=f"Q{start + i:05d}", name=f"Q {start + i}", region="R") for i in range(n)]
+            )
+            Availability.objects.bulk_create(
+                [Availability(hospital=h, kind=k, free=10, total=50) for h in hospitals for k in ("icu", "general")]
+            )
 
-        add(9)
-        small = count()
-        add(90)
-        assert count() == small
+        add(9, 0)
+        small = counts()
+        add(990, 100)
+        large = counts()
+        assert small == large
+        assert large[1] <= 5, "the availability API costs at most 5 queries"
 
 
 @pytest.mark.django_db
