@@ -1,5 +1,6 @@
 import contextlib
 import statistics
+import sys
 import time
 
 from django.db import connection
@@ -32,9 +33,9 @@ def median(samples: list[float]) -> float:
 
 
 def print_table(name: str, result: dict) -> None:
-    print(f"\n== {name} ({result.get('database', '?')}) ==")
+    sys.stdout.write(f"\n== {name} ({result.get('database', '?')}) ==\n")
     width = max(len(k) for k in result)
     for key, value in result.items():
         if isinstance(value, float):
             value = f"{value:.4g}"
-        print(f"  {key:<{width}}  {value}")
+        sys.stdout.write(f"  {key:<{width}}  {value}\n")

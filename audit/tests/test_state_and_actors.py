@@ -68,3 +68,41 @@ def test_outside_any_context_the_actor_is_the_system():
     with context.bind(context.RequestContext()):
         row = audit_event_record(action="view", category="security", object_label="probe")
     assert row.actor_name == "system" and row.actor_id is None
+
+
+@pytest.mark.django_db
+def test_any_celery_task_runs_as_itself(settings):
+    from celery import shared_task
+
+    @shared_task(name="tests.make_hospital")
+    def make_hospital():
+        Hospital.objects.create(code="CEL", name="Made by a task", region="R")
+
+    make_hospital.apply()
+    row = AuditEvent.objects.get(action="create", object_label="hospital CEL")
+    assert row.actor_name == "task:tests.make_hospital"
+
+
+def test_every_management_command_runs_as_itself(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(DJANGO_SETTINGS_MODULE="hospital.settings.test", DATABASE_URL=f"sqlite:///{tmp_path / 'cmd.sqlite3'}")
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [sys.executable, "manage.py", *args], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run("migrate", "-v0").returncode == 0
+    env.update(DJANGO_SUPERUSER_PASSWORD="a-long-unused-test-passphrase")
+    made = run("createsuperuser", "--noinput", "--username", "first.admin", "--email", "first@example.org")
+    assert made.returncode == 0, made.stderr
+    code = (
+        "import django; django.setup();"
+        "from audit.models import AuditEvent;"
+        "print(AuditEvent.objects.get(action='create', object_label='user first.admin').actor_name)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "command:createsuperuser", out.stderr

@@ -72,11 +72,17 @@ def _set_bed_status(bed: Bed, status: str) -> None:
     bed_changed(bed)
 
 
-def _validate(*, kind: str, priority: str) -> None:
+def _reserve_bed(*, kind: str, priority: str, hospital: Hospital | None, region: str | None) -> Bed:
+    """Validate the request, then lock a free bed for it or refuse with a message."""
     if kind not in BedKind.values:
         raise BookingError(f"Unknown bed kind “{kind}”. Choose general, HDU, ICU or ventilator.")
     if priority not in Priority.values:
         raise BookingError(f"Unknown priority “{priority}”. Choose emergency, urgent or elective.")
+    bed = _lock_free_bed(kind=kind, hospital=hospital, region=region)
+    if bed is None:
+        where = hospital.name if hospital else f"region {region}"
+        raise BookingError(f"No {BedKind(kind).label} bed is free in {where}.")
+    return bed
 
 
 def _create(admission: Admission) -> Admission:
@@ -104,13 +110,9 @@ def admission_book(
     reason: str = "",
 ) -> Admission:
     """Find a free bed of `kind` (in `hospital`, or the best one in `region`), lock it and admit the patient."""
-    _validate(kind=kind, priority=priority)
     if Admission.objects.filter(active_patient=patient.pk).exists():
         raise BookingError("This patient already has an active admission.")
-    bed = _lock_free_bed(kind=kind, hospital=hospital, region=region)
-    if bed is None:
-        where = hospital.name if hospital else f"region {region}"
-        raise BookingError(f"No {BedKind(kind).label} bed is free in {where}.")
+    bed = _reserve_bed(kind=kind, priority=priority, hospital=hospital, region=region)
     now = timezone.now()
     admission = _create(
         Admission(
@@ -144,14 +146,10 @@ def admission_hold(
     minutes: int | None = None,
 ) -> Admission:
     """Reserve a bed for an incoming patient until the hold expires (default BED_HOLD_MINUTES)."""
-    _validate(kind=kind, priority=priority)
     duration = timedelta(minutes=minutes) if minutes is not None else hold_duration()
     if not timedelta(minutes=1) <= duration <= timedelta(hours=12):
         raise BookingError("A hold lasts from 1 minute to 12 hours.")
-    bed = _lock_free_bed(kind=kind, hospital=hospital, region=region)
-    if bed is None:
-        where = hospital.name if hospital else f"region {region}"
-        raise BookingError(f"No {BedKind(kind).label} bed is free in {where}.")
+    bed = _reserve_bed(kind=kind, priority=priority, hospital=hospital, region=region)
     admission = _create(
         Admission(
             patient=patient,
