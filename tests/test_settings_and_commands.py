@@ -81,7 +81,7 @@ def test_seed_demo_passwords_are_random_per_machine(tmp_path, settings):
     settings.BASE_DIR = tmp_path / "a"
     call_command("seed_demo", stdout=io.StringIO())
     a = (tmp_path / "a" / "var" / "demo-credentials.txt").read_text()
-    User.objects.all().delete()
+    # Another machine: no credentials file, so every demo password is drawn afresh.
     settings.BASE_DIR = tmp_path / "b"
     call_command("seed_demo", stdout=io.StringIO())
     b = (tmp_path / "b" / "var" / "demo-credentials.txt").read_text()
@@ -95,3 +95,20 @@ def test_local_secrets_are_generated_once_with_mode_0600(tmp_path):
     assert stat.S_IMODE((tmp_path / "local-secrets.json").stat().st_mode) == 0o600
     assert load_or_create(tmp_path) == first
     assert first["SECRET_KEY"] not in first["FERNET_KEYS"]
+
+
+@pytest.mark.django_db
+def test_seed_demo_gives_a_new_user_wards_beds_and_a_live_board(tmp_path, settings, django_capture_on_commit_callbacks):
+    from beds.models import Admission, Availability, Bed
+
+    settings.BASE_DIR = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert Bed.objects.count() == 3 * (8 + 4 + 6 + 20)
+    assert Admission.objects.filter(status="active").count() == 3
+    assert Admission.objects.filter(status="held").count() == 1
+    icu = Availability.objects.get(hospital__code="CGH", kind="icu")
+    assert (icu.free, icu.total) == (5, 8)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert Bed.objects.count() == 3 * 38 and Admission.objects.count() == 4

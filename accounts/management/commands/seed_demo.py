@@ -51,6 +51,7 @@ class Command(BaseCommand):
         known = _read_existing(path)
         with context.bind(context.RequestContext(username="command:seed_demo", origin="command:seed_demo")):
             rows = self._seed(known)
+            extras = self._seed_other_apps()
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.chmod(path, 0o600)
@@ -64,6 +65,23 @@ class Command(BaseCommand):
         for role, username, password in rows:
             self.stdout.write(f"  {role:<22} {username:<{width}}  {password}")
         self.stdout.write("Staff roles set up an authenticator app at first sign-in.")
+        for line in extras:
+            self.stdout.write(line)
+
+    def _seed_other_apps(self) -> list[str]:
+        """Apps with a `demo` module add their own demo data (accounts imports none of them)."""
+        import importlib
+        import importlib.util
+
+        from django.apps import apps
+
+        actor = User.objects.get(username="demo.emergency-coordinator")
+        lines = []
+        for app in apps.get_app_configs():
+            if app.name != "accounts" and importlib.util.find_spec(f"{app.name}.demo") is not None:
+                summary = importlib.import_module(f"{app.name}.demo").seed(actor=actor)
+                lines.append(f"Demo {app.label}: {summary}")
+        return lines
 
     @transaction.atomic
     def _seed(self, known: dict[str, str]) -> list[tuple[str, str, str]]:
