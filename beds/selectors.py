@@ -112,7 +112,7 @@ def hospital_grid(*, hospital: Hospital) -> list[Ward]:
         .prefetch_related(
             Prefetch(
                 "beds",
-                queryset=Bed.objects.order_by("label").prefetch_related(
+                queryset=Bed.objects.order_by("id").prefetch_related(
                     Prefetch("admissions", queryset=live, to_attr="live_admissions")
                 ),
             )

@@ -302,6 +302,9 @@ LOGGING = {
         # Axes logs usernames and IPs at INFO; keep them to warnings.
         "axes": {"level": "WARNING"},
         "django.security.DisallowedHost": {"level": "ERROR"},
+        # Task success lines and kombu's note about the in-process transport are noise locally.
+        "celery.app.trace": {"level": "WARNING"},
+        "kombu.connection": {"level": "ERROR"},
     },
 }
 
