@@ -1,5 +1,7 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.decorators import method_decorator
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 import hospital.converters  # noqa: F401  (registers the "id" converter)
@@ -17,6 +19,16 @@ api_v1 = [
     path("", include("beds.api_urls")),
 ]
 
+
+@method_decorator(
+    # Swagger UI (vendored, pinned) injects one fixed style element; allow exactly that one.
+    csp_update({"style-src": ["'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"]}),
+    name="dispatch",
+)
+class ApiDocsView(SpectacularSwaggerSplitView):
+    pass
+
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
@@ -27,7 +39,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 handler400 = "hospital.views.bad_request"

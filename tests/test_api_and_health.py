@@ -99,3 +99,12 @@ def test_dashboard_query_count_does_not_grow_with_data(
     assert count() == before
     with django_assert_max_num_queries(8):
         client.get(reverse("accounts:dashboard"))
+
+
+@pytest.mark.django_db
+def test_api_docs_allow_only_swagger_uis_own_style_element(client, doctor, mfa_login):
+    mfa_login(doctor)
+    csp = client.get(reverse("api-docs"))["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
+    assert "style-src 'self' 'sha256-" in csp
+    assert "sha256-" not in client.get(reverse("accounts:dashboard"))["Content-Security-Policy"]
