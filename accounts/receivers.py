@@ -1,6 +1,7 @@
 """Keep the user's sessions list in step with Django's sign-in and sign-out."""
 
 from .services.sessions import user_session_end, user_session_rotate
+from .signals import session_ended
 
 
 def on_user_logged_in(sender, request, user, **kwargs) -> None:
@@ -11,6 +12,8 @@ def on_user_logged_in(sender, request, user, **kwargs) -> None:
 def on_user_logged_out(sender, request, user, **kwargs) -> None:
     if request is not None and hasattr(request, "session"):
         user_session_end(session_key=request.session.session_key)
+        if request.session.session_key:
+            session_ended.send(sender=on_user_logged_out, session_key=request.session.session_key)
 
 
 def sync_roles(sender=None, using="default", **kwargs) -> None:

@@ -13,6 +13,9 @@ class BedsConfig(AppConfig):
 
         bed_status_changed.connect(live.on_bed_status_changed, dispatch_uid="beds.live.availability")
         alert_raised.connect(live.on_alert_raised, dispatch_uid="beds.live.alert")
+        from accounts.signals import session_ended
+
+        session_ended.connect(live.on_session_ended, dispatch_uid="beds.live.session_ended")
 
         from .models import Admission, Bed, Ward
 

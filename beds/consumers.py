@@ -6,6 +6,16 @@ STAFF_GROUP = "board.staff"
 PUBLIC_GROUP = "board.public"
 
 
+def session_group_name(session_key: str) -> str:
+    return f"session.{session_key}"
+
+
+def session_group(scope) -> str | None:
+    session = scope.get("session")
+    key = getattr(session, "session_key", None)
+    return session_group_name(key) if key else None
+
+
 class BoardConsumer(AsyncJsonWebsocketConsumer):
     """Staff board: counts and alerts. Needs a signed-in staff member whose session passed MFA."""
 
@@ -16,6 +26,10 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4403)
             return
         await self.channel_layer.group_add(self.group, self.channel_name)
+        self.session_group = session_group(self.scope)
+        if self.session_group:
+            # Sign-out, a revoked session or an MFA reset closes this socket (see beds.live).
+            await self.channel_layer.group_add(self.session_group, self.channel_name)
         await self.accept()
 
     async def allowed(self) -> bool:
@@ -48,6 +62,11 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         await self.channel_layer.group_discard(self.group, self.channel_name)
+        if getattr(self, "session_group", None):
+            await self.channel_layer.group_discard(self.session_group, self.channel_name)
+
+    async def session_ended(self, event):
+        await self.close(code=4401)
 
     async def receive_json(self, content, **kwargs):
         """The board only listens."""
@@ -66,6 +85,10 @@ class PublicBoardConsumer(BoardConsumer):
 
     async def allowed(self) -> bool:
         return True
+
+    async def connect(self):
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
 
     async def board_alert(self, event):
         """Alerts are for staff boards only."""

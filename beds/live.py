@@ -6,7 +6,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from . import selectors
-from .consumers import PUBLIC_GROUP, STAFF_GROUP
+from .consumers import PUBLIC_GROUP, STAFF_GROUP, session_group_name
 from .models import EmergencyAlert
 
 log = logging.getLogger(__name__)
@@ -38,3 +38,8 @@ def on_alert_raised(sender, alert_id: int, **kwargs) -> None:
         return
     payload = {"id": alert.pk, "message": alert.message, "scope": alert.scope, "region": alert.region}
     _send(STAFF_GROUP, {"type": "board.alert", "alert": payload})
+
+
+def on_session_ended(sender, session_key: str, **kwargs) -> None:
+    """Close the live boards a session opened: they must not outlive it."""
+    _send(session_group_name(session_key), {"type": "session.ended"})

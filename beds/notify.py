@@ -65,11 +65,12 @@ def _clock(moment: datetime | None) -> str:
     return f"{local:%H:%M} {local.tzname()}"
 
 
-def admission_event(admission: Admission, event: str) -> None:
+def admission_event(admission: Admission, event: str, *, also_hospital_id: int | None = None) -> None:
     """Notify the admission's hospital's ward staff and every coordinator. Called by the services
     inside their transaction: the notifications commit (and are delivered) with the change or not at all.
 
     event: booked, held, confirmed, transferred, discharged, hold_released, hold_expiring.
+    `also_hospital_id`: another hospital whose staff must hear of it too (the source of a transfer).
     """
     if event not in EVENTS:
         raise ValueError(f"unknown admission event {event!r}")
@@ -85,7 +86,9 @@ def admission_event(admission: Admission, event: str) -> None:
     subject, body = _TEXTS[event]
     notification_create(
         recipients=users_to_notify(
-            hospital_ids=[bed.hospital_id], hospital_roles=WARD_ROLES, global_roles=COORDINATOR_ROLES
+            hospital_ids=sorted({bed.hospital_id, also_hospital_id} - {None}),
+            hospital_roles=WARD_ROLES,
+            global_roles=COORDINATOR_ROLES,
         ),
         kind=f"admission.{event}",
         subject=subject.format(**fields),

@@ -56,8 +56,12 @@ def user_session_end(*, session_key: str | None) -> None:
 
 
 def _kill(row: UserSession) -> None:
+    from ..signals import session_ended
+
     Session.objects.filter(session_key=row.session_key).delete()
+    key = row.session_key
     row.delete()
+    transaction.on_commit(lambda: session_ended.send(sender=UserSession, session_key=key))
 
 
 @transaction.atomic

@@ -256,7 +256,7 @@ def admission_transfer(*, actor: User, admission_id: int, to_bed_id: int) -> Adm
     admission.save(update_fields=["bed", "hospital", "live_bed"])
     _set_bed_status(source, BedStatus.CLEANING)
     _set_bed_status(target, BedStatus.OCCUPIED)
-    notify.admission_event(admission, "transferred")
+    notify.admission_event(admission, "transferred", also_hospital_id=source.hospital_id)
     return admission
 
 

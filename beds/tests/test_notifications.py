@@ -146,8 +146,9 @@ class TestEvents:
         }
         assert Notification.objects.filter(kind="admission.held").count() == 2 * len(people[0])
 
-    def test_a_transfer_to_another_hospital_notifies_that_hospitals_staff(self, cgh, people, make_user):
+    def test_a_transfer_to_another_hospital_notifies_both_hospitals_staff(self, cgh, people, make_user):
         hospital, _ = cgh
+        hear, _ = people
         actor = people[0]["coordinator"]
         elsewhere = BedFactory(ward=WardFactory(hospital=HospitalFactory(code="EAST"), name="ITU"), label="E1")
         east_nurse = make_user(Role.NURSE, username="east.nurse", hospital=elsewhere.hospital)
@@ -155,7 +156,8 @@ class TestEvents:
 
         admission_transfer(actor=actor, admission_id=admission.pk, to_bed_id=elsewhere.pk)
 
-        assert recipients("admission.transferred") == {east_nurse.username, "coord"}
+        # The ward the patient leaves and the one they arrive at, and the coordinators.
+        assert recipients("admission.transferred") == {east_nurse.username} | {u.username for u in hear.values()}
 
     def test_an_unknown_event_is_a_programming_error(self, cgh, people):
         admission = admission_book(

@@ -305,3 +305,27 @@ def test_staff_socket_refuses_anonymous_visitors():
 
     connected, code = async_to_sync(scenario)()
     assert not connected and code == 4403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signing_out_closes_the_staff_board_socket(make_user, mfa_login, settings):
+    from channels.db import database_sync_to_async
+
+    from hospital.asgi import application
+
+    user = make_user(Role.EMERGENCY_COORDINATOR, username="coord.out")
+    browser = mfa_login(user, Client())
+    cookie = f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+    async def scenario():
+        communicator = WebsocketCommunicator(
+            application, "/ws/board/", headers=[(b"origin", b"http://localhost"), (b"cookie", cookie.encode())]
+        )
+        connected, _ = await communicator.connect()
+        assert connected, "a signed-in, MFA-verified coordinator may watch the board"
+        await database_sync_to_async(browser.post)(reverse("accounts:logout"))
+        closed = await communicator.receive_output(timeout=5)
+        return closed
+
+    closed = async_to_sync(scenario)()
+    assert closed == {"type": "websocket.close", "code": 4401}
