@@ -7,7 +7,7 @@ class HospitalConfig(AppConfig):
     verbose_name = "Hospital platform"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers system checks)
+        from . import checks, crypto  # noqa: F401  (registers system checks; key-change receiver)
 
 
 class HospitalAdminConfig(AdminConfig):

@@ -10,4 +10,10 @@ class RecordsConfig(AppConfig):
 
         from .models import Patient
 
-        register(Patient, category="demographics", patient=lambda p: p.pk, label=lambda p: f"patient {p.mrn}")
+        register(
+            Patient,
+            category="demographics",
+            secret=["name_index"],
+            patient=lambda p: p.pk,
+            label=lambda p: f"patient {p.mrn}",
+        )

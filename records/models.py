@@ -14,6 +14,8 @@ class Patient(models.Model):
         validators=[RegexValidator(r"^[A-Z0-9-]{4,20}$", "Use 4 to 20 capital letters, digits or hyphens.")],
     )
     name = EncryptedCharField(max_length=200)
+    # Keyed HMAC of the normalized name (BLIND_INDEX_KEY): search by name without decrypting.
+    name_index = models.CharField(max_length=64, db_index=True, editable=False, default="")
     date_of_birth = EncryptedDateField()
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="patient_record"

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from hospital.crypto import blind_index
 
 from .models import Patient
 
@@ -20,6 +21,7 @@ def patient_create(*, actor: User, mrn: str, name: str, date_of_birth: date) -> 
     patient = Patient(mrn=(mrn or "").strip().upper(), name=(name or "").strip(), date_of_birth=date_of_birth)
     if not patient.name:
         raise PatientError("Enter the patient's name.")
+    patient.name_index = blind_index(patient.name, purpose="patient.name")
     if date_of_birth > date.today():
         raise PatientError("The date of birth cannot be in the future.")
     try:

@@ -3,6 +3,7 @@ from django.contrib.auth.models import Group
 
 from accounts.models import Hospital, User
 from accounts.roles import HOSPITAL_SCOPED_ROLES, Role
+from hospital.crypto import blind_index
 
 # Test-only password, built at import so no literal credential sits in the code base.
 PASSWORD = "-".join(["correct", "horse", "battery", "staple"])
@@ -47,6 +48,7 @@ class PatientFactory(factory.django.DjangoModelFactory):
 
     mrn = factory.Sequence(lambda n: f"MRN-{n:06d}")
     name = factory.Sequence(lambda n: f"Patient Number{n}")
+    name_index = factory.LazyAttribute(lambda o: blind_index(o.name, purpose="patient.name"))
     date_of_birth = factory.Faker("date_of_birth", minimum_age=1, maximum_age=99)
 
 
