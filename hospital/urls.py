@@ -8,6 +8,7 @@ import hospital.converters  # noqa: F401  (registers the "id" converter)
 from accounts.api.notifications import NotificationListView, NotificationReadView
 from accounts.api.views import MeView
 from audit.api import AuditEventListView
+from records.api import PatientChartView
 
 from . import views
 
@@ -17,6 +18,7 @@ api_v1 = [
     path("notifications/", NotificationListView.as_view(), name="notifications"),
     path("notifications/<id:notification_id>/read/", NotificationReadView.as_view(), name="notification-read"),
     path("", include("beds.api_urls")),
+    path("patients/<id:patient_id>/", PatientChartView.as_view(), name="patient-chart"),
 ]
 
 
@@ -36,6 +38,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
     path("beds/", include("beds.urls")),
+    path("records/", include("records.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -8,7 +8,7 @@ class RecordsConfig(AppConfig):
     def ready(self) -> None:
         from audit.registry import register
 
-        from .models import Patient
+        from .models import AccessGrant, Diagnosis, Patient
 
         register(
             Patient,
@@ -17,3 +17,5 @@ class RecordsConfig(AppConfig):
             patient=lambda p: p.pk,
             label=lambda p: f"patient {p.mrn}",
         )
+        register(AccessGrant, category="security", patient=lambda g: g.patient_id, label=lambda g: f"grant {g.pk}")
+        register(Diagnosis, category="diagnosis", patient=lambda d: d.patient_id, label=lambda d: f"diagnosis {d.pk}")

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from fernet_fields import EncryptedCharField, EncryptedDateField
+from fernet_fields import EncryptedCharField, EncryptedDateField, EncryptedTextField
 
 
 class Patient(models.Model):
@@ -28,3 +28,79 @@ class Patient(models.Model):
     def __str__(self) -> str:
         # Never the name: this string reaches logs, admin breadcrumbs and audit labels.
         return f"patient {self.mrn}"
+
+
+class GrantReason(models.TextChoices):
+    CARE_TEAM = "care_team", "Care team"
+    PATIENT_CONSENT = "patient_consent", "Patient consent"
+    BREAK_GLASS = "break_glass", "Break-glass"
+
+
+class GrantScope(models.TextChoices):
+    FULL = "full", "Full record"
+    PRESCRIPTIONS = "prescriptions", "Prescriptions only"
+    LAB = "lab", "Lab only"
+    DEMOGRAPHICS = "demographics", "Demographics only"
+
+
+class AccessGrant(models.Model):
+    """Who may open which patient's record, why, how much of it, and until when."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="grants")
+    grantee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="patient_grants")
+    reason = models.CharField(max_length=20, choices=GrantReason.choices)
+    scope = models.CharField(max_length=20, choices=GrantScope.choices, default=GrantScope.FULL)
+    justification = models.CharField(max_length=500, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["grantee", "patient", "expires_at"], name="grant_lookup")]
+
+    def __str__(self) -> str:
+        return f"grant #{self.pk} ({self.reason}, {self.scope})"
+
+
+class Diagnosis(models.Model):
+    """A diagnosis: a code anyone on the care team may see, and encrypted free text.
+
+    `digest` is the SHA-256 of the content; every read recomputes it, so a value changed in
+    the database (ciphertext swapped or edited) is reported as an integrity error, never shown.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="diagnoses")
+    code = models.CharField(max_length=20, help_text="ICD-10 code, e.g. J18.9")
+    text = EncryptedTextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    hospital = models.ForeignKey("accounts.Hospital", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    digest = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "diagnoses"
+
+    def __str__(self) -> str:
+        return f"diagnosis #{self.pk}"
+
+    def compute_digest(self) -> str:
+        import hashlib
+        import json
+
+        content = {
+            "patient": self.patient_id,
+            "code": self.code,
+            "text": self.text,
+            "author": self.author_id,
+            "hospital": self.hospital_id,
+            "created_at": self.created_at.isoformat(timespec="microseconds"),
+        }
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+    def verify(self) -> bool:
+        return self.digest == self.compute_digest()

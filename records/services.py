@@ -1,14 +1,19 @@
-"""Writes of patient data."""
+"""Writes of patient data: patients, access grants (care team, break-glass), diagnoses."""
 
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.models import User
+from audit.signals import phi_accessed
 from hospital.crypto import blind_index
 
-from .models import Patient
+from .models import AccessGrant, Diagnosis, GrantReason, GrantScope, Patient
+from .permissions import can_break_glass, can_grant, can_write_clinical
 
 
 class PatientError(Exception):
@@ -33,3 +38,127 @@ def patient_create(*, actor: User, mrn: str, name: str, date_of_birth: date) -> 
     except IntegrityError as exc:
         raise PatientError("A patient with this medical record number already exists.") from exc
     return patient
+
+
+def _grant(*, patient: Patient, grantee: User, reason: str, scope: str, hours: float, actor: User, why: str):
+    grant = AccessGrant(
+        patient=patient,
+        grantee=grantee,
+        reason=reason,
+        scope=scope,
+        justification=why,
+        granted_by=actor,
+        expires_at=timezone.now() + timedelta(hours=hours),
+    )
+    grant.full_clean()
+    grant.save()
+    # guardian's object permission follows the grants (removed when the last one ends).
+    assign_perm("records.view_patient", grantee, patient)
+    return grant
+
+
+@transaction.atomic
+def grant_care_team(
+    *, actor: User, patient: Patient, grantee: User, scope: str = GrantScope.FULL, hours: float = 72
+) -> AccessGrant:
+    """A hospital admin adds a clinician to the patient's care team for a while."""
+    if not can_grant(actor):
+        raise PatientError("Only hospital administrators can add clinicians to a care team.")
+    if scope not in GrantScope.values:
+        raise PatientError("Choose full record, prescriptions, lab or demographics.")
+    if not 0 < hours <= 24 * 30:
+        raise PatientError("A care-team grant lasts from minutes to 30 days.")
+    return _grant(
+        patient=patient, grantee=grantee, reason=GrantReason.CARE_TEAM, scope=scope, hours=hours, actor=actor, why=""
+    )
+
+
+@transaction.atomic
+def break_glass(*, actor: User, patient: Patient, reason: str) -> AccessGrant:
+    """Emergency access without a grant: a stated reason, a short time, flagged in the audit trail."""
+    reason = (reason or "").strip()
+    if not can_break_glass(actor):
+        raise PatientError("Your role cannot use emergency access.")
+    if len(reason) < 10:
+        raise PatientError("State why you need emergency access (at least 10 characters).")
+    hours = getattr(settings, "BREAK_GLASS_HOURS", 1)
+    grant = _grant(
+        patient=patient,
+        grantee=actor,
+        reason=GrantReason.BREAK_GLASS,
+        scope=GrantScope.FULL,
+        hours=hours,
+        actor=actor,
+        why=reason[:500],
+    )
+    phi_accessed.send(
+        sender=break_glass,
+        action="break_glass",
+        category="demographics",
+        patient_id=patient.pk,
+        obj=grant,
+        object_label=f"emergency access to patient {patient.mrn}",
+        reason=reason[:500],
+    )
+    return grant
+
+
+def _drop_guardian_if_no_grant(grant: AccessGrant) -> None:
+    still = AccessGrant.objects.filter(
+        grantee_id=grant.grantee_id,
+        patient_id=grant.patient_id,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).exists()
+    if not still:
+        remove_perm("records.view_patient", grant.grantee, grant.patient)
+
+
+@transaction.atomic
+def grant_revoke(*, actor: User, grant_id: int) -> AccessGrant:
+    grant = AccessGrant.objects.select_for_update().filter(pk=grant_id).first()
+    if grant is None:
+        raise PatientError("That grant does not exist.")
+    if grant.revoked_at is None:
+        grant.revoked_at = timezone.now()
+        grant.save(update_fields=["revoked_at"])
+    _drop_guardian_if_no_grant(grant)
+    return grant
+
+
+def grants_expire() -> int:
+    """Remove the object permissions of every grant that ran out (Celery beat). Access already
+    stopped at expiry: permissions are read from the grants' times."""
+    count = 0
+    for grant in AccessGrant.objects.filter(expires_at__lte=timezone.now(), revoked_at__isnull=True):
+        with transaction.atomic():
+            grant.revoked_at = grant.expires_at
+            grant.save(update_fields=["revoked_at"])
+            _drop_guardian_if_no_grant(grant)
+            count += 1
+    return count
+
+
+@transaction.atomic
+def diagnosis_create(*, actor: User, patient: Patient, code: str, text: str) -> Diagnosis:
+    if not can_write_clinical(user=actor, patient=patient):
+        raise PatientError("Only a doctor with access to this patient's full record can add a diagnosis.")
+    if actor.hospital_id is None:
+        raise PatientError("Your account has no hospital.")
+    diagnosis = Diagnosis(
+        patient=patient,
+        code=(code or "").strip().upper(),
+        text=(text or "").strip(),
+        author=actor,
+        hospital_id=actor.hospital_id,
+        created_at=timezone.now(),
+    )
+    if not diagnosis.code or not diagnosis.text:
+        raise PatientError("Give the code and the diagnosis text.")
+    diagnosis.digest = diagnosis.compute_digest()
+    try:
+        diagnosis.full_clean(exclude=["patient", "author", "hospital"])
+    except ValidationError as exc:
+        raise PatientError(" ".join(m for msgs in exc.message_dict.values() for m in msgs)) from exc
+    diagnosis.save()
+    return diagnosis

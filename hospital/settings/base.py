@@ -230,6 +230,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "beds-release-expired-holds": {"task": "beds.tasks.release_expired_holds", "schedule": 60.0},
     "beds-notify-expiring-holds": {"task": "beds.tasks.notify_expiring_holds", "schedule": 60.0},
+    "records-expire-grants": {"task": "records.tasks.expire_grants", "schedule": 60.0},
 }
 
 REST_FRAMEWORK = {
@@ -333,3 +334,6 @@ CHANNEL_LAYERS = {
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     )
 }
+
+# Records: emergency ("break-glass") access lasts this long.
+BREAK_GLASS_HOURS = env.float("BREAK_GLASS_HOURS", default=1)

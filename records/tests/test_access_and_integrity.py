@@ -1,0 +1,172 @@
+"""Who sees a chart (grants, scopes, expiry, break-glass), and tampering detected on read."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from guardian.shortcuts import get_perms
+
+from accounts.roles import Role
+from audit.models import AuditEvent
+from records.models import AccessGrant, Diagnosis
+from records.services import PatientError, break_glass, diagnosis_create, grant_care_team, grant_revoke, grants_expire
+from tests.factories import HospitalFactory, PatientFactory
+
+SECRET_TEXT = "Community-acquired pneumonia, right lower lobe"
+
+
+@pytest.fixture
+def world(make_user, mfa_login):
+    hospital = HospitalFactory(code="REC")
+    admin = make_user(Role.HOSPITAL_ADMIN, username="rec.admin", hospital=hospital)
+    doctor = make_user(Role.DOCTOR, username="rec.doctor", hospital=hospital)
+    stranger = make_user(Role.DOCTOR, username="rec.stranger", hospital=hospital)
+    pharmacist = make_user(Role.PHARMACIST, username="rec.pharm", hospital=hospital)
+    patient = PatientFactory(name="Alan Turing")
+    grant_care_team(actor=admin, patient=patient, grantee=doctor)
+    diagnosis_create(actor=doctor, patient=patient, code="j18.9", text=SECRET_TEXT)
+    return {
+        "patient": patient,
+        "admin": admin,
+        "doctor": doctor,
+        "stranger": stranger,
+        "pharmacist": pharmacist,
+        "clients": {
+            name: mfa_login(user, Client())
+            for name, user in (("doctor", doctor), ("stranger", stranger), ("pharmacist", pharmacist))
+        },
+    }
+
+
+def chart(client, patient):
+    return client.get(reverse("records:chart", args=[patient.pk])), client.get(
+        reverse("api:patient-chart", args=[patient.pk])
+    )
+
+
+@pytest.mark.django_db
+class TestAccessMatrix:
+    def test_care_team_doctor_sees_the_full_chart(self, world):
+        page, api = chart(world["clients"]["doctor"], world["patient"])
+        assert page.status_code == 200 and SECRET_TEXT.encode() in page.content and b"Alan Turing" in page.content
+        assert api.status_code == 200 and api.json()["diagnoses"][0]["text"] == SECRET_TEXT
+        assert "view_patient" in get_perms(world["doctor"], world["patient"])
+
+    def test_without_a_grant_nothing_is_shown_and_the_refusal_is_audited(self, world):
+        page, api = chart(world["clients"]["stranger"], world["patient"])
+        assert page.status_code == 403 and b"Alan" not in page.content and SECRET_TEXT.encode() not in page.content
+        assert api.status_code == 403 and "Alan" not in api.content.decode()
+        assert AuditEvent.objects.filter(
+            patient_id=world["patient"].pk, outcome="denied", actor_name="rec.stranger"
+        ).exists()
+
+    def test_unknown_patient_is_404(self, world):
+        r = world["clients"]["doctor"].get(reverse("api:patient-chart", args=[10**12]))
+        assert r.status_code == 404
+
+    def test_demographics_scope_hides_diagnoses(self, world):
+        grant_care_team(
+            actor=world["admin"], patient=world["patient"], grantee=world["pharmacist"], scope="demographics"
+        )
+        page, api = chart(world["clients"]["pharmacist"], world["patient"])
+        assert page.status_code == 200 and b"Alan Turing" in page.content and SECRET_TEXT.encode() not in page.content
+        assert api.json()["parts"] == ["demographics"] and api.json()["diagnoses"] == []
+
+    def test_expired_and_revoked_grants_stop_at_once(self, world):
+        grant = AccessGrant.objects.get(grantee=world["doctor"])
+        AccessGrant.objects.filter(pk=grant.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+        assert chart(world["clients"]["doctor"], world["patient"])[0].status_code == 403
+        assert grants_expire() == 1
+        assert "view_patient" not in get_perms(world["doctor"], world["patient"])
+        new = grant_care_team(actor=world["admin"], patient=world["patient"], grantee=world["doctor"])
+        assert chart(world["clients"]["doctor"], world["patient"])[0].status_code == 200
+        grant_revoke(actor=world["admin"], grant_id=new.pk)
+        assert chart(world["clients"]["doctor"], world["patient"])[0].status_code == 403
+        assert "view_patient" not in get_perms(world["doctor"], world["patient"])
+
+    def test_the_patient_sees_their_own_record(self, world, make_user, password):
+        me = make_user(Role.PATIENT, username="alan.t")
+        world["patient"].user = me
+        world["patient"].save()
+        c = Client()
+        c.post(reverse("accounts:login"), {"username": "alan.t", "password": password})
+        assert c.get(reverse("records:chart", args=[world["patient"].pk])).status_code == 200
+
+    def test_only_hospital_admins_grant(self, world):
+        with pytest.raises(PatientError):
+            grant_care_team(actor=world["doctor"], patient=world["patient"], grantee=world["stranger"])
+
+
+@pytest.mark.django_db
+class TestBreakGlass:
+    def test_needs_a_reason_lasts_an_hour_and_is_flagged(self, world):
+        c = world["clients"]["stranger"]
+        url = reverse("records:break_glass", args=[world["patient"].pk])
+        c.post(url, {"reason": "too short"})
+        assert chart(c, world["patient"])[0].status_code == 403
+        c.post(url, {"reason": "Unconscious in resus, need allergies and history"})
+        page, _ = chart(c, world["patient"])
+        assert page.status_code == 200 and SECRET_TEXT.encode() in page.content
+        grant = AccessGrant.objects.get(grantee=world["stranger"], reason="break_glass")
+        assert timedelta(minutes=59) < grant.expires_at - grant.created_at <= timedelta(hours=1)
+        flagged = AuditEvent.objects.get(action="break_glass", patient_id=world["patient"].pk)
+        assert flagged.actor_name == "rec.stranger" and "resus" in flagged.reason
+        AccessGrant.objects.filter(pk=grant.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+        assert chart(c, world["patient"])[0].status_code == 403
+
+    def test_pharmacists_cannot_break_glass(self, world):
+        with pytest.raises(PatientError, match="cannot use emergency access"):
+            break_glass(actor=world["pharmacist"], patient=world["patient"], reason="I would like to look please")
+
+
+@pytest.mark.django_db
+class TestIntegrity:
+    def test_text_is_encrypted_at_rest(self, world):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT text FROM records_diagnosis")
+            raw = bytes(cursor.fetchone()[0])
+        assert b"pneumonia" not in raw
+
+    def test_swapped_ciphertext_is_an_integrity_error_not_the_other_text(self, world):
+        other = diagnosis_create(actor=world["doctor"], patient=world["patient"], code="E11", text="Type 2 diabetes")
+        first = Diagnosis.objects.exclude(pk=other.pk).get()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT text FROM records_diagnosis WHERE id = %s", [other.pk])
+            cipher = cursor.fetchone()[0]
+            cursor.execute("UPDATE records_diagnosis SET text = %s WHERE id = %s", [cipher, first.pk])
+        page, api = chart(world["clients"]["doctor"], world["patient"])
+        assert page.status_code == 200
+        assert f"Integrity error: diagnosis #{first.pk}".encode() in page.content
+        assert page.content.count(b"Type 2 diabetes") == 1
+        bad = [d for d in api.json()["diagnoses"] if d["id"] == first.pk][0]
+        assert bad["intact"] is False and bad["text"] is None
+        assert AuditEvent.objects.filter(object_label=f"diagnosis {first.pk}", outcome="denied").exists()
+
+    def test_garbage_ciphertext_or_edited_digest_is_reported(self, world):
+        d = Diagnosis.objects.get()
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE records_diagnosis SET text = %s WHERE id = %s", [b"not a fernet token", d.pk])
+        page, _ = chart(world["clients"]["doctor"], world["patient"])
+        assert page.status_code == 200 and b"Integrity error" in page.content
+        fresh = diagnosis_create(actor=world["doctor"], patient=world["patient"], code="I10", text="Hypertension")
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE records_diagnosis SET digest = %s WHERE id = %s", ["0" * 64, fresh.pk])
+        page, _ = chart(world["clients"]["doctor"], world["patient"])
+        assert b"Hypertension" not in page.content and f"diagnosis #{fresh.pk}".encode() in page.content
+
+    def test_only_a_doctor_with_full_access_adds_diagnoses(self, world):
+        c = world["clients"]["stranger"]
+        r = c.post(reverse("records:diagnosis_add", args=[world["patient"].pk]), {"code": "X", "text": "y"})
+        assert r.status_code == 403
+        r = world["clients"]["doctor"].post(
+            reverse("records:diagnosis_add", args=[world["patient"].pk]), {"code": "", "text": ""}
+        )
+        assert r.status_code == 302 and Diagnosis.objects.count() == 1
+
+
+def test_expired_grants_are_swept_every_minute_on_beat(settings):
+    schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert schedule["records.tasks.expire_grants"] == 60.0
