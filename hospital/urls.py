@@ -39,6 +39,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("beds/", include("beds.urls")),
     path("records/", include("records.urls")),
+    path("compliance/", include("compliance.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -104,3 +104,26 @@ class Diagnosis(models.Model):
 
     def verify(self) -> bool:
         return self.digest == self.compute_digest()
+
+
+class ConsentCode(models.Model):
+    """A one-time code a patient gives to a doctor, pharmacy or lab: stored only as a keyed digest."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="consent_codes")
+    digest = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=20, choices=GrantScope.choices, default=GrantScope.FULL)
+    grant_hours = models.PositiveIntegerField(default=24)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"consent code #{self.pk}"

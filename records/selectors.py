@@ -116,3 +116,18 @@ def patient_chart(*, user: User, patient: Patient) -> dict | None:
                 reason="integrity check failed: the stored record does not match its digest",
             )
     return chart
+
+
+def my_record(*, patient: Patient) -> dict:
+    from django.utils import timezone
+
+    from .models import AccessGrant, ConsentCode
+
+    now = timezone.now()
+    grants = list(
+        AccessGrant.objects.filter(patient=patient, revoked_at__isnull=True, expires_at__gt=now).select_related(
+            "grantee"
+        )
+    )
+    codes = list(ConsentCode.objects.filter(patient=patient).order_by("-created_at")[:20])
+    return {"patient": patient, "grants": grants, "codes": codes, "now": now}

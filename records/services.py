@@ -12,7 +12,7 @@ from accounts.models import User
 from audit.signals import phi_accessed
 from hospital.crypto import blind_index
 
-from .models import AccessGrant, Diagnosis, GrantReason, GrantScope, Patient
+from .models import AccessGrant, ConsentCode, Diagnosis, GrantReason, GrantScope, Patient
 from .permissions import can_break_glass, can_grant, can_write_clinical
 
 
@@ -162,3 +162,84 @@ def diagnosis_create(*, actor: User, patient: Patient, code: str, text: str) -> 
         raise PatientError(" ".join(m for msgs in exc.message_dict.values() for m in msgs)) from exc
     diagnosis.save()
     return diagnosis
+
+
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CONSENT_MAX_TRIES = 5
+
+
+def _normalize_code(code: str) -> str:
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+
+
+@transaction.atomic
+def consent_code_create(
+    *, actor: User, patient: Patient, scope: str = GrantScope.FULL, valid_minutes: int = 60, grant_hours: int = 24
+) -> tuple[ConsentCode, str]:
+    """The patient makes a one-time code to hand to a clinician; the code itself is returned once."""
+    import secrets
+
+    if patient.user_id != actor.pk:
+        raise PatientError("Only the patient can create consent codes for their record.")
+    if scope not in GrantScope.values:
+        raise PatientError("Choose full record, prescriptions, lab or demographics.")
+    if not 5 <= valid_minutes <= 7 * 24 * 60:
+        raise PatientError("A code can be valid from 5 minutes to 7 days.")
+    if not 1 <= grant_hours <= 24 * 30:
+        raise PatientError("Access can last from 1 hour to 30 days.")
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
+    code = ConsentCode.objects.create(
+        patient=patient,
+        digest=blind_index(raw, purpose="records.consent-code"),
+        scope=scope,
+        grant_hours=grant_hours,
+        expires_at=timezone.now() + timedelta(minutes=valid_minutes),
+    )
+    return code, f"{raw[:5]}-{raw[5:]}"
+
+
+def consent_code_redeem(*, actor: User, patient: Patient, code: str) -> AccessGrant:
+    """A clinician enters the patient's code: right once, it becomes a grant; five wrong tries kill the codes."""
+    now = timezone.now()
+    digest = blind_index(_normalize_code(code), purpose="records.consent-code")
+    with transaction.atomic():
+        live = list(
+            ConsentCode.objects.select_for_update().filter(
+                patient=patient,
+                used_at__isnull=True,
+                revoked_at__isnull=True,
+                expires_at__gt=now,
+                failed_attempts__lt=CONSENT_MAX_TRIES,
+            )
+        )
+        match = next((c for c in live if c.digest == digest), None)
+        if match is None:
+            # Counted (and committed) before the refusal: guessing spends the codes' tries.
+            for c in live:
+                c.failed_attempts += 1
+                c.save(update_fields=["failed_attempts"])
+            grant = None
+        else:
+            match.used_at, match.used_by = now, actor
+            match.save(update_fields=["used_at", "used_by"])
+            grant = _grant(
+                patient=patient,
+                grantee=actor,
+                reason=GrantReason.PATIENT_CONSENT,
+                scope=match.scope,
+                hours=match.grant_hours,
+                actor=patient.user or actor,
+                why="consent code",
+            )
+    if grant is None:
+        raise PatientError("That code is not valid for this patient, or it has expired or been used.")
+    return grant
+
+
+@transaction.atomic
+def grant_revoke_by_patient(*, actor: User, grant_id: int) -> AccessGrant:
+    """The patient ends any grant on their own record, at once."""
+    grant = AccessGrant.objects.select_related("patient").filter(pk=grant_id).first()
+    if grant is None or grant.patient.user_id != actor.pk:
+        raise PatientError("That grant does not exist.")
+    return grant_revoke(actor=actor, grant_id=grant.pk)

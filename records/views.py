@@ -60,3 +60,44 @@ def diagnosis_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     else:
         messages.success(request, "Diagnosis added.")
     return redirect("records:chart", patient_id=patient.pk)
+
+
+@login_required
+@require_POST
+def consent_redeem_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=patient_id)
+    try:
+        services.consent_code_redeem(actor=request.user, patient=patient, code=request.POST.get("code", ""))
+    except services.PatientError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "The patient's consent code opened the record.")
+    return redirect("records:chart", patient_id=patient.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_record_view(request: HttpRequest) -> HttpResponse:
+    """The patient's own page: who may see the record (revoke any grant) and consent codes."""
+    patient = Patient.objects.filter(user=request.user).first()
+    if patient is None:
+        raise PermissionDenied("Your account is not linked to a patient record.")
+    new_code = None
+    if request.method == "POST":
+        try:
+            if "revoke" in request.POST:
+                services.grant_revoke_by_patient(actor=request.user, grant_id=int(request.POST["revoke"]))
+                messages.success(request, "Access ended.")
+                return redirect("records:my_record")
+            _, new_code = services.consent_code_create(
+                actor=request.user,
+                patient=patient,
+                scope=request.POST.get("scope", "full"),
+                valid_minutes=int(request.POST.get("valid_minutes", 60)),
+                grant_hours=int(request.POST.get("grant_hours", 24)),
+            )
+        except (services.PatientError, ValueError) as exc:
+            messages.error(request, str(exc) if isinstance(exc, services.PatientError) else "Give whole numbers.")
+    context = selectors.my_record(patient=patient)
+    request.force_no_store = True
+    return render(request, "records/my_record.html", {**context, "new_code": new_code})

@@ -170,3 +170,89 @@ class TestIntegrity:
 def test_expired_grants_are_swept_every_minute_on_beat(settings):
     schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert schedule["records.tasks.expire_grants"] == 60.0
+
+
+@pytest.fixture
+def linked(world, make_user, password):
+    me = make_user(Role.PATIENT, username="alan.t2")
+    world["patient"].user = me
+    world["patient"].save()
+    c = Client()
+    c.post(reverse("accounts:login"), {"username": "alan.t2", "password": password})
+    return me, c
+
+
+@pytest.mark.django_db
+class TestConsentCodes:
+    def make_code(self, c, **extra):
+        r = c.post(reverse("records:my_record"), {"scope": "full", "valid_minutes": 60, "grant_hours": 24, **extra})
+        import re
+
+        return re.search(rb'id="consent-code">([A-Z0-9-]+)<', r.content).group(1).decode()
+
+    def test_code_opens_the_record_once_and_is_stored_hashed(self, world, linked):
+        _, c = linked
+        code = self.make_code(c)
+        from records.models import ConsentCode
+
+        assert code.replace("-", "") not in str(list(ConsentCode.objects.values_list("digest", flat=True)))
+        doc = world["clients"]["stranger"]
+        doc.post(reverse("records:consent_redeem", args=[world["patient"].pk]), {"code": code.lower()})
+        assert chart(doc, world["patient"])[0].status_code == 200
+        assert AccessGrant.objects.get(grantee=world["stranger"]).reason == "patient_consent"
+        other = world["clients"]["pharmacist"]
+        other.post(reverse("records:consent_redeem", args=[world["patient"].pk]), {"code": code})
+        assert chart(other, world["patient"])[0].status_code == 403, "a used code dies"
+
+    def test_five_wrong_tries_kill_the_code(self, world, linked):
+        _, c = linked
+        code = self.make_code(c)
+        doc = world["clients"]["stranger"]
+        for _ in range(5):
+            doc.post(reverse("records:consent_redeem", args=[world["patient"].pk]), {"code": "WRONG-CODE1"})
+        doc.post(reverse("records:consent_redeem", args=[world["patient"].pk]), {"code": code})
+        assert chart(doc, world["patient"])[0].status_code == 403
+
+    def test_an_expired_code_does_not_work(self, world, linked):
+        _, c = linked
+        code = self.make_code(c)
+        from records.models import ConsentCode
+
+        ConsentCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+        doc = world["clients"]["stranger"]
+        doc.post(reverse("records:consent_redeem", args=[world["patient"].pk]), {"code": code})
+        assert chart(doc, world["patient"])[0].status_code == 403
+
+    def test_the_patient_sees_and_revokes_any_grant(self, world, linked):
+        _, c = linked
+        page = c.get(reverse("records:my_record"))
+        grant = AccessGrant.objects.get(grantee=world["doctor"])
+        assert b"rec.doctor" in page.content or b"Test User" in page.content
+        c.post(reverse("records:my_record"), {"revoke": grant.pk})
+        assert chart(world["clients"]["doctor"], world["patient"])[0].status_code == 403
+
+    def test_patient_cannot_revoke_grants_on_someone_elses_record(self, world, linked):
+        _, c = linked
+        other_patient = PatientFactory()
+        g = grant_care_team(actor=world["admin"], patient=other_patient, grantee=world["doctor"])
+        c.post(reverse("records:my_record"), {"revoke": g.pk})
+        assert AccessGrant.objects.get(pk=g.pk).revoked_at is None
+
+    def test_bad_code_form_input_gets_a_message(self, world, linked):
+        _, c = linked
+        r = c.post(reverse("records:my_record"), {"scope": "everything", "valid_minutes": "soon"}, follow=True)
+        assert r.status_code == 200 and b"whole numbers" in r.content
+
+
+@pytest.mark.django_db
+def test_the_patient_sees_who_accessed_their_record(world, linked):
+    _, c = linked
+    chart(world["clients"]["doctor"], world["patient"])
+    chart(world["clients"]["stranger"], world["patient"])
+    r = c.get(reverse("compliance:my_access"))
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert "rec.doctor" in body and "rec.stranger" in body and "Denied" in body
+    assert c.get(reverse("compliance:my_access")).status_code == 200
+    staff = world["clients"]["doctor"]
+    assert staff.get(reverse("compliance:my_access")).status_code == 403
