@@ -23,6 +23,7 @@ def navigation(request) -> dict:
     if user.has_role("patient"):
         items.insert(1, {"label": "My record", "url": reverse("records:my_record")})
     if user.is_staff_member:
+        items.insert(1, {"label": "Patients", "url": reverse("records:search")})
         items.insert(1, {"label": "Beds", "url": reverse("beds:board")})
         items.insert(2, {"label": "Occupancy", "url": reverse("beds:dashboard")})
     if can_manage_security(user):

@@ -131,3 +131,23 @@ def my_record(*, patient: Patient) -> dict:
     )
     codes = list(ConsentCode.objects.filter(patient=patient).order_by("-created_at")[:20])
     return {"patient": patient, "grants": grants, "codes": codes, "now": now}
+
+
+def accessible_patients_by_name(*, user: User, name: str) -> list[Patient]:
+    """Name search (blind index) limited to patients the user holds a live grant for. Two queries."""
+    from django.utils import timezone
+
+    from hospital.crypto import blind_index
+
+    if not (name or "").strip():
+        return []
+    return list(
+        Patient.objects.filter(
+            name_index=blind_index(name, purpose="patient.name"),
+            grants__grantee=user,
+            grants__revoked_at__isnull=True,
+            grants__expires_at__gt=timezone.now(),
+        )
+        .distinct()
+        .order_by("mrn")
+    )

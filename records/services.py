@@ -243,3 +243,24 @@ def grant_revoke_by_patient(*, actor: User, grant_id: int) -> AccessGrant:
     if grant is None or grant.patient.user_id != actor.pk:
         raise PatientError("That grant does not exist.")
     return grant_revoke(actor=actor, grant_id=grant.pk)
+
+
+@transaction.atomic
+def care_team_join(*, patient: Patient, clinician: User, hours: float = 24 * 7) -> AccessGrant | None:
+    """A clinician who admits (or holds a bed for) a patient joins the care team for a week.
+
+    Called by the beds services; only clinical roles join (a coordinator booking from the board
+    does not thereby read charts)."""
+    from accounts.roles import Role
+
+    if not any(clinician.has_role(r) for r in (Role.DOCTOR, Role.NURSE)):
+        return None
+    return _grant(
+        patient=patient,
+        grantee=clinician,
+        reason=GrantReason.CARE_TEAM,
+        scope=GrantScope.FULL,
+        hours=hours,
+        actor=clinician,
+        why="admission",
+    )

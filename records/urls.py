@@ -12,4 +12,5 @@ urlpatterns = [
     path("patients/<id:patient_id>/diagnoses/", views.diagnosis_add_view, name="diagnosis_add"),
     path("patients/<id:patient_id>/consent/", views.consent_redeem_view, name="consent_redeem"),
     path("my/", views.my_record_view, name="my_record"),
+    path("search/", views.search_view, name="search"),
 ]

@@ -101,3 +101,20 @@ def my_record_view(request: HttpRequest) -> HttpResponse:
     context = selectors.my_record(patient=patient)
     request.force_no_store = True
     return render(request, "records/my_record.html", {**context, "new_code": new_code})
+
+
+@login_required
+def search_view(request: HttpRequest) -> HttpResponse:
+    """Find a patient: by exact record number (to open or request emergency access), or by name among
+    the patients you already have access to. Nobody can list patients they may not see."""
+    from accounts.roles import STAFF_ROLES
+
+    if not request.user.is_staff_member or not (request.user.role_names & {r.value for r in STAFF_ROLES}):
+        raise PermissionDenied("Patient search is for clinical staff.")
+    query = (request.GET.get("q") or "").strip()[:200]
+    if query:
+        by_mrn = selectors.patient_by_mrn(mrn=query)
+        if by_mrn is not None:
+            return redirect("records:chart", patient_id=by_mrn.pk)
+    results = selectors.accessible_patients_by_name(user=request.user, name=query) if query else []
+    return render(request, "records/search.html", {"query": query, "results": results})

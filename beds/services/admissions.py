@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Hospital, User
 from records.models import Patient
+from records.services import care_team_join
 
 from .. import notify
 from ..conf import hold_duration
@@ -129,6 +130,7 @@ def admission_book(
         )
     )
     _set_bed_status(bed, BedStatus.OCCUPIED)
+    care_team_join(patient=patient, clinician=actor)
     notify.admission_event(admission, "booked")
     return admission
 
@@ -164,6 +166,7 @@ def admission_hold(
         )
     )
     _set_bed_status(bed, BedStatus.RESERVED)
+    care_team_join(patient=patient, clinician=actor)
     notify.admission_event(admission, "held")
     return admission
 

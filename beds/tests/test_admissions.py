@@ -259,3 +259,17 @@ class TestDatabaseGuarantees:
         bad.active_patient = None
         with pytest.raises(IntegrityError), transaction.atomic():
             Admission.objects.bulk_create([bad])
+
+
+@pytest.mark.django_db
+def test_the_admitting_clinician_joins_the_care_team(make_user, icu):
+    from records.permissions import record_parts
+
+    hospital, _ = icu
+    nurse = make_user(Role.NURSE, username="adm.nurse", hospital=hospital)
+    coordinator = make_user(Role.EMERGENCY_COORDINATOR, username="adm.coord")
+    patient, other = PatientFactory(), PatientFactory()
+    admission_book(actor=nurse, patient=patient, kind="icu", hospital=hospital)
+    admission_book(actor=coordinator, patient=other, kind="icu", hospital=hospital)
+    assert "diagnoses" in record_parts(user=nurse, patient=patient)
+    assert record_parts(user=coordinator, patient=other) == set()

@@ -256,3 +256,17 @@ def test_the_patient_sees_who_accessed_their_record(world, linked):
     assert c.get(reverse("compliance:my_access")).status_code == 200
     staff = world["clients"]["doctor"]
     assert staff.get(reverse("compliance:my_access")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_search_lists_only_patients_you_may_see(world):
+    doc, stranger = world["clients"]["doctor"], world["clients"]["stranger"]
+    r = doc.get(reverse("records:search"), {"q": "alan TURING"})
+    assert r.status_code == 200 and world["patient"].mrn.encode() in r.content
+    r = stranger.get(reverse("records:search"), {"q": "Alan Turing"})
+    assert (
+        r.status_code == 200 and world["patient"].mrn.encode() not in r.content and b"Alan" in r.content
+    )  # the query echoes
+    r = stranger.get(reverse("records:search"), {"q": world["patient"].mrn.lower()})
+    assert r.status_code == 302 and r["Location"] == reverse("records:chart", args=[world["patient"].pk])
+    assert stranger.get(r["Location"]).status_code == 403
