@@ -91,6 +91,7 @@ def break_glass(*, actor: User, patient: Patient, reason: str) -> AccessGrant:
         actor=actor,
         why=reason[:500],
     )
+    _tell_privacy_officers(grant)
     phi_accessed.send(
         sender=break_glass,
         action="break_glass",
@@ -101,6 +102,25 @@ def break_glass(*, actor: User, patient: Patient, reason: str) -> AccessGrant:
         reason=reason[:500],
     )
     return grant
+
+
+def _tell_privacy_officers(grant: AccessGrant) -> None:
+    from django.urls import reverse
+
+    from accounts.roles import Role
+    from accounts.selectors import users_to_notify
+    from accounts.services.notifications import notification_create
+
+    notification_create(
+        recipients=users_to_notify(hospital_ids=[], hospital_roles=(), global_roles=(Role.PRIVACY_OFFICER,)),
+        kind="records.break_glass",
+        subject="Emergency access to a patient record",
+        body=(
+            f"{grant.grantee.get_username()} used emergency access (grant {grant.pk}) until "
+            f"{timezone.localtime(grant.expires_at):%Y-%m-%d %H:%M}. Review it in the audit trail."
+        ),
+        link=reverse("audit:patient_timeline", args=[grant.patient_id]),
+    )
 
 
 def _drop_guardian_if_no_grant(grant: AccessGrant) -> None:

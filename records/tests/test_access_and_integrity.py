@@ -270,3 +270,14 @@ def test_search_lists_only_patients_you_may_see(world):
     r = stranger.get(reverse("records:search"), {"q": world["patient"].mrn.lower()})
     assert r.status_code == 302 and r["Location"] == reverse("records:chart", args=[world["patient"].pk])
     assert stranger.get(r["Location"]).status_code == 403
+
+
+@pytest.mark.django_db
+def test_break_glass_tells_the_privacy_officers_without_patient_data(world, make_user):
+    from accounts.models import Notification
+
+    officer = make_user(Role.PRIVACY_OFFICER, username="po.one")
+    break_glass(actor=world["stranger"], patient=world["patient"], reason="Collapsed in the car park, no history")
+    note = Notification.objects.get(recipient=officer, kind="records.break_glass")
+    assert "rec.stranger" in note.body and "Alan" not in note.body + note.subject and "car park" not in note.body
+    assert not Notification.objects.filter(kind="records.break_glass").exclude(recipient=officer).exists()
