@@ -13,7 +13,7 @@ class RecordsConfig(AppConfig):
         register(
             Patient,
             category="demographics",
-            secret=["name_index"],
+            secret=["name_index", "phone_index"],
             patient=lambda p: p.pk,
             label=lambda p: f"patient {p.mrn}",
         )

@@ -17,6 +17,15 @@ class Patient(models.Model):
     # Keyed HMAC of the normalized name (BLIND_INDEX_KEY): search by name without decrypting.
     name_index = models.CharField(max_length=64, db_index=True, editable=False, default="")
     date_of_birth = EncryptedDateField()
+    sex = models.CharField(
+        max_length=1, choices=[("F", "Female"), ("M", "Male"), ("X", "Other / not stated")], default="X"
+    )
+    phone = EncryptedCharField(max_length=40, blank=True, default="")
+    # Keyed HMAC of the phone's digits: search by phone without decrypting.
+    phone_index = models.CharField(max_length=64, db_index=True, editable=False, blank=True, default="")
+    email = EncryptedCharField(max_length=254, blank=True, default="")
+    address = EncryptedTextField(blank=True, default="")
+    emergency_contact = EncryptedTextField(blank=True, default="")
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="patient_record"
     )

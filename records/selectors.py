@@ -151,3 +151,26 @@ def accessible_patients_by_name(*, user: User, name: str) -> list[Patient]:
         .distinct()
         .order_by("mrn")
     )
+
+
+def patients_by_phone(*, user: User, phone: str) -> list[Patient]:
+    """Phone search (blind index of the digits) among the patients the user holds a live grant for."""
+    from django.utils import timezone
+
+    from hospital.crypto import blind_index
+
+    from .services import phone_digits
+
+    digits = phone_digits(phone)
+    if len(digits) < 6:
+        return []
+    return list(
+        Patient.objects.filter(
+            phone_index=blind_index(digits, purpose="patient.phone"),
+            grants__grantee=user,
+            grants__revoked_at__isnull=True,
+            grants__expires_at__gt=timezone.now(),
+        )
+        .distinct()
+        .order_by("mrn")
+    )

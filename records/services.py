@@ -20,10 +20,35 @@ class PatientError(Exception):
     """A refusal with a message safe to show (never containing the patient's data)."""
 
 
+def phone_digits(phone: str) -> str:
+    return "".join(ch for ch in (phone or "") if ch.isdigit())
+
+
 @transaction.atomic
-def patient_create(*, actor: User, mrn: str, name: str, date_of_birth: date) -> Patient:
+def patient_create(
+    *,
+    actor: User,
+    mrn: str,
+    name: str,
+    date_of_birth: date,
+    sex: str = "X",
+    phone: str = "",
+    email: str = "",
+    address: str = "",
+    emergency_contact: str = "",
+) -> Patient:
     """Register a patient (for example on arrival in an emergency, before a full record exists)."""
-    patient = Patient(mrn=(mrn or "").strip().upper(), name=(name or "").strip(), date_of_birth=date_of_birth)
+    patient = Patient(
+        mrn=(mrn or "").strip().upper(),
+        name=(name or "").strip(),
+        date_of_birth=date_of_birth,
+        sex=sex,
+        phone=(phone or "").strip(),
+        email=(email or "").strip().lower(),
+        address=(address or "").strip(),
+        emergency_contact=(emergency_contact or "").strip(),
+    )
+    patient.phone_index = blind_index(phone_digits(patient.phone), purpose="patient.phone") if patient.phone else ""
     if not patient.name:
         raise PatientError("Enter the patient's name.")
     patient.name_index = blind_index(patient.name, purpose="patient.name")

@@ -116,5 +116,9 @@ def search_view(request: HttpRequest) -> HttpResponse:
         by_mrn = selectors.patient_by_mrn(mrn=query)
         if by_mrn is not None:
             return redirect("records:chart", patient_id=by_mrn.pk)
-    results = selectors.accessible_patients_by_name(user=request.user, name=query) if query else []
+    results = []
+    if query:
+        results = selectors.accessible_patients_by_name(user=request.user, name=query)
+        if not results and sum(ch.isdigit() for ch in query) >= 6:
+            results = selectors.patients_by_phone(user=request.user, phone=query)
     return render(request, "records/search.html", {"query": query, "results": results})

@@ -281,3 +281,35 @@ def test_break_glass_tells_the_privacy_officers_without_patient_data(world, make
     note = Notification.objects.get(recipient=officer, kind="records.break_glass")
     assert "rec.stranger" in note.body and "Alan" not in note.body + note.subject and "car park" not in note.body
     assert not Notification.objects.filter(kind="records.break_glass").exclude(recipient=officer).exists()
+
+
+@pytest.mark.django_db
+def test_demographics_are_encrypted_and_phone_search_uses_the_blind_index(world):
+    from records.services import patient_create
+
+    p = patient_create(
+        actor=world["admin"],
+        mrn="DEM-0001",
+        name="Katherine Johnson",
+        date_of_birth=timezone.now().date().replace(year=1950),
+        sex="F",
+        phone="+44 20 7946 0123",
+        email="KJ@example.org",
+        address="1 Orbit Way",
+        emergency_contact="J. Johnson, +44 20 7946 0999",
+    )
+    grant_care_team(actor=world["admin"], patient=p, grantee=world["doctor"])
+    dump = ""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM records_patient")
+        dump = str(cursor.fetchall())
+    for secret in ("Katherine", "7946", "kj@example.org", "Orbit", "J. Johnson"):
+        assert secret not in dump
+    r = world["clients"]["doctor"].get(reverse("records:search"), {"q": "020 7946 0123"})
+    assert "DEM-0001" not in r.content.decode()  # different digits (leading 0 vs +44): no match
+    r = world["clients"]["doctor"].get(reverse("records:search"), {"q": "+44 (20) 7946-0123"})
+    assert "DEM-0001" in r.content.decode()
+    r = world["clients"]["stranger"].get(reverse("records:search"), {"q": "+44 20 7946 0123"})
+    assert "DEM-0001" not in r.content.decode()
+    page = world["clients"]["doctor"].get(reverse("records:chart", args=[p.pk]))
+    assert b"1 Orbit Way" in page.content and b"kj@example.org" in page.content
