@@ -20,6 +20,8 @@ def navigation(request) -> dict:
             "url": reverse("accounts:notifications"),
         },
     ]
+    if user.has_role("pharmacist"):
+        items.insert(1, {"label": "Pharmacy", "url": reverse("records:pharmacy")})
     if user.has_role("patient"):
         items.insert(1, {"label": "My record", "url": reverse("records:my_record")})
     if user.is_staff_member:

@@ -26,6 +26,7 @@ class ChartOut(serializers.Serializer):
     date_of_birth = serializers.DateField(required=False)
     parts = serializers.ListField(child=serializers.CharField())
     diagnoses = DiagnosisOut(many=True)
+    prescriptions = serializers.ListField(child=serializers.DictField())
 
 
 class PatientChartView(APIView):
@@ -42,6 +43,7 @@ class PatientChartView(APIView):
             "mrn": patient.mrn,
             "parts": sorted(chart["parts"]),
             "diagnoses": DiagnosisOut(chart["diagnoses"], many=True).data,
+            "prescriptions": chart["prescriptions"],
         }
         if "demographics" in chart["parts"]:
             body.update(name=patient.name, date_of_birth=patient.date_of_birth)

@@ -8,14 +8,29 @@ class RecordsConfig(AppConfig):
     def ready(self) -> None:
         from audit.registry import register
 
-        from .models import AccessGrant, Diagnosis, Patient
+        from .models import AccessGrant, Diagnosis, Patient, Prescription
 
         register(
             Patient,
             category="demographics",
-            secret=["name_index", "phone_index"],
+            # Demographics never appear as values in the audit trail.
+            secret=["name_index", "phone_index", "sex"],
             patient=lambda p: p.pk,
             label=lambda p: f"patient {p.mrn}",
         )
         register(AccessGrant, category="security", patient=lambda g: g.patient_id, label=lambda g: f"grant {g.pk}")
-        register(Diagnosis, category="diagnosis", patient=lambda d: d.patient_id, label=lambda d: f"diagnosis {d.pk}")
+        # Clinical content is recorded as "set"/"changed", never as values.
+        register(
+            Diagnosis,
+            category="diagnosis",
+            secret=["code", "digest"],
+            patient=lambda d: d.patient_id,
+            label=lambda d: f"diagnosis {d.pk}",
+        )
+        register(
+            Prescription,
+            category="prescription",
+            secret=["medication", "dose", "frequency", "duration_days", "digest"],
+            patient=lambda p: p.patient_id,
+            label=lambda p: f"prescription {p.pk}",
+        )

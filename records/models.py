@@ -136,3 +136,59 @@ class ConsentCode(models.Model):
 
     def __str__(self) -> str:
         return f"consent code #{self.pk}"
+
+
+def record_digest(record: models.Model, names: tuple[str, ...]) -> str:
+    """SHA-256 over a clinical record's content: the named fields plus who, where and when."""
+    import hashlib
+    import json
+
+    content = {name: str(getattr(record, name)) for name in names}
+    content.update(
+        patient=record.patient_id,
+        author=record.author_id,
+        hospital=record.hospital_id,
+        created_at=record.created_at.isoformat(timespec="microseconds"),
+    )
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+class PrescriptionStatus(models.TextChoices):
+    PRESCRIBED = "prescribed", "To dispense"
+    DISPENSED = "dispensed", "Dispensed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Prescription(models.Model):
+    """A prescription. The digest covers what was prescribed; dispensing is recorded beside it."""
+
+    DIGEST_FIELDS = ("medication", "dose", "frequency", "duration_days", "instructions")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="prescriptions")
+    medication = models.CharField(max_length=200)
+    dose = models.CharField(max_length=100)
+    frequency = models.CharField(max_length=100)
+    duration_days = models.PositiveSmallIntegerField()
+    instructions = EncryptedTextField(blank=True)
+    status = models.CharField(max_length=16, choices=PrescriptionStatus.choices, default=PrescriptionStatus.PRESCRIBED)
+    dispensed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    dispensed_at = models.DateTimeField(null=True, blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    hospital = models.ForeignKey("accounts.Hospital", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    digest = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["hospital", "status", "created_at"], name="prescription_queue")]
+
+    def __str__(self) -> str:
+        return f"prescription #{self.pk}"
+
+    def compute_digest(self) -> str:
+        return record_digest(self, self.DIGEST_FIELDS)
+
+    def verify(self) -> bool:
+        return self.digest == self.compute_digest()

@@ -37,37 +37,58 @@ class DiagnosisView:
     intact: bool
 
 
-def _diagnoses(patient: Patient) -> list[DiagnosisView]:
-    """Each diagnosis decrypted and checked against its digest; a bad one is reported, never shown."""
-    field = Diagnosis._meta.get_field("text")
+def _verified(model, patient: Patient, secret: str):
+    """Rows of `model` for the patient, the encrypted `secret` field decrypted by hand and each row
+    checked against its digest: (row, intact). A bad row is reported, never shown, and cannot break
+    the others (a broken ciphertext would abort the whole query if the ORM decrypted it)."""
+    field = model._meta.get_field(secret)
     rows = (
-        Diagnosis.objects.filter(patient=patient)
+        model.objects.filter(patient=patient)
         .select_related("author")
-        .defer("text")
-        # The column as stored (no decryption on load), so one bad row cannot break the others.
-        .annotate(raw_text=ExpressionWrapper(F("text"), output_field=BinaryField()))
+        .defer(secret)
+        .annotate(raw_secret=ExpressionWrapper(F(secret), output_field=BinaryField()))
         .order_by("-created_at", "-id")
     )
-    result = []
     for row in rows:
         try:
-            text = field.fernet.decrypt(bytes(row.raw_text)).decode() if row.raw_text is not None else ""
+            value = field.fernet.decrypt(bytes(row.raw_secret)).decode() if row.raw_secret is not None else ""
         except (InvalidToken, ValueError, TypeError):
-            text = None
-        intact = False
-        if text is not None:
-            row.__dict__["text"] = text  # fill the deferred field without another query
-            intact = row.verify()
-        result.append(
-            DiagnosisView(
-                id=row.pk,
-                code=row.code,
-                text=text if intact else None,
-                created_at=row.created_at,
-                author=row.author.get_username(),
-                intact=intact,
-            )
+            yield row, False
+            continue
+        row.__dict__[secret] = value  # fill the deferred field without another query
+        yield row, row.verify()
+
+
+def _diagnoses(patient: Patient) -> list[DiagnosisView]:
+    return [
+        DiagnosisView(
+            id=row.pk,
+            code=row.code,
+            text=row.text if intact else None,
+            created_at=row.created_at,
+            author=row.author.get_username(),
+            intact=intact,
         )
+        for row, intact in _verified(Diagnosis, patient, "text")
+    ]
+
+
+def _prescriptions(patient: Patient) -> list[dict]:
+    from .models import Prescription
+
+    result = []
+    for row, intact in _verified(Prescription, patient, "instructions"):
+        item = {"id": row.pk, "intact": intact, "created_at": row.created_at, "status": row.status}
+        if intact:
+            item.update(
+                medication=row.medication,
+                dose=row.dose,
+                frequency=row.frequency,
+                duration_days=row.duration_days,
+                instructions=row.instructions,
+                author=row.author.get_username(),
+            )
+        result.append(item)
     return result
 
 
@@ -85,7 +106,7 @@ def patient_chart(*, user: User, patient: Patient) -> dict | None:
             actor=user,
         )
         return None
-    chart = {"patient": patient, "parts": parts, "diagnoses": []}
+    chart = {"patient": patient, "parts": parts, "diagnoses": [], "prescriptions": []}
     phi_accessed.send(
         sender=patient_chart,
         action="view",
@@ -104,6 +125,28 @@ def patient_chart(*, user: User, patient: Patient) -> dict | None:
             object_label=f"diagnoses of patient {patient.mrn}",
             actor=user,
         )
+    if "prescriptions" in parts:
+        chart["prescriptions"] = _prescriptions(patient)
+        phi_accessed.send(
+            sender=patient_chart,
+            action="view",
+            category="prescription",
+            patient_id=patient.pk,
+            object_label=f"prescriptions of patient {patient.mrn}",
+            actor=user,
+        )
+        for bad in [p for p in chart["prescriptions"] if not p["intact"]]:
+            phi_accessed.send(
+                sender=patient_chart,
+                action="view",
+                category="prescription",
+                patient_id=patient.pk,
+                object_label=f"prescription {bad['id']}",
+                outcome="denied",
+                actor=user,
+                reason="integrity check failed: the stored record does not match its digest",
+            )
+    if "diagnoses" in parts:
         for bad in [d for d in chart["diagnoses"] if not d.intact]:
             phi_accessed.send(
                 sender=patient_chart,
@@ -174,3 +217,35 @@ def patients_by_phone(*, user: User, phone: str) -> list[Patient]:
         .distinct()
         .order_by("mrn")
     )
+
+
+def pharmacy_queue(*, user: User) -> list:
+    """Prescriptions waiting at the pharmacist's hospital, oldest first (record number, no name). One query."""
+    from .models import Prescription, PrescriptionStatus
+
+    if user.hospital_id is None:
+        return []
+    rows = list(
+        Prescription.objects.filter(hospital_id=user.hospital_id, status=PrescriptionStatus.PRESCRIBED)
+        .select_related("patient", "author")
+        .defer(
+            "instructions",
+            "patient__name",
+            "patient__date_of_birth",
+            "patient__phone",
+            "patient__email",
+            "patient__address",
+            "patient__emergency_contact",
+        )
+        .order_by("created_at", "id")[:200]
+    )
+    if rows:
+        phi_accessed.send(
+            sender=pharmacy_queue,
+            action="query",
+            category="prescription",
+            object_label=f"pharmacy queue of hospital {user.hospital_id}",
+            reason=f"{len(rows)} prescription(s)",
+            actor=user,
+        )
+    return rows

@@ -12,7 +12,16 @@ from accounts.models import User
 from audit.signals import phi_accessed
 from hospital.crypto import blind_index
 
-from .models import AccessGrant, ConsentCode, Diagnosis, GrantReason, GrantScope, Patient
+from .models import (
+    AccessGrant,
+    ConsentCode,
+    Diagnosis,
+    GrantReason,
+    GrantScope,
+    Patient,
+    Prescription,
+    PrescriptionStatus,
+)
 from .permissions import can_break_glass, can_grant, can_write_clinical
 
 
@@ -309,3 +318,65 @@ def care_team_join(*, patient: Patient, clinician: User, hours: float = 24 * 7) 
         actor=clinician,
         why="admission",
     )
+
+
+@transaction.atomic
+def prescription_create(
+    *,
+    actor: User,
+    patient: Patient,
+    medication: str,
+    dose: str,
+    frequency: str,
+    duration_days: int,
+    instructions: str = "",
+) -> Prescription:
+    if not can_write_clinical(user=actor, patient=patient):
+        raise PatientError("Only a doctor with access to this patient's full record can prescribe.")
+    if actor.hospital_id is None:
+        raise PatientError("Your account has no hospital.")
+    fields = {"medication": medication, "dose": dose, "frequency": frequency}
+    missing = [name for name, value in fields.items() if not (value or "").strip()]
+    if missing:
+        raise PatientError(f"Give the {', '.join(missing)}.")
+    if not 1 <= int(duration_days) <= 365:
+        raise PatientError("The duration is 1 to 365 days.")
+    prescription = Prescription(
+        patient=patient,
+        medication=medication.strip(),
+        dose=dose.strip(),
+        frequency=frequency.strip(),
+        duration_days=int(duration_days),
+        instructions=(instructions or "").strip(),
+        author=actor,
+        hospital_id=actor.hospital_id,
+        created_at=timezone.now(),
+    )
+    prescription.digest = prescription.compute_digest()
+    try:
+        prescription.full_clean(exclude=["patient", "author", "hospital", "dispensed_by"])
+    except ValidationError as exc:
+        raise PatientError(" ".join(m for msgs in exc.message_dict.values() for m in msgs)) from exc
+    prescription.save()
+    return prescription
+
+
+@transaction.atomic
+def prescription_dispense(*, actor: User, prescription_id: int) -> Prescription:
+    """A pharmacist of the prescribing hospital dispenses; a record that fails its check is refused."""
+    from accounts.roles import Role
+
+    prescription = Prescription.objects.select_for_update().filter(pk=prescription_id).first()
+    if prescription is None:
+        raise PatientError("That prescription does not exist.")
+    if not (actor.has_role(Role.PHARMACIST) and actor.hospital_id == prescription.hospital_id):
+        raise PatientError("Only a pharmacist of the prescribing hospital can dispense it.")
+    if prescription.status != PrescriptionStatus.PRESCRIBED:
+        raise PatientError("This prescription is not waiting to be dispensed.")
+    if not prescription.verify():
+        raise PatientError("This prescription failed its integrity check; it cannot be dispensed. Tell IT security.")
+    prescription.status = PrescriptionStatus.DISPENSED
+    prescription.dispensed_by = actor
+    prescription.dispensed_at = timezone.now()
+    prescription.save(update_fields=["status", "dispensed_by", "dispensed_at"])
+    return prescription

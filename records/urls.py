@@ -11,6 +11,9 @@ urlpatterns = [
     path("patients/<id:patient_id>/break-glass/", views.break_glass_view, name="break_glass"),
     path("patients/<id:patient_id>/diagnoses/", views.diagnosis_add_view, name="diagnosis_add"),
     path("patients/<id:patient_id>/consent/", views.consent_redeem_view, name="consent_redeem"),
+    path("patients/<id:patient_id>/prescriptions/", views.prescription_add_view, name="prescription_add"),
+    path("pharmacy/", views.pharmacy_view, name="pharmacy"),
+    path("pharmacy/<id:prescription_id>/dispense/", views.dispense_view, name="dispense"),
     path("my/", views.my_record_view, name="my_record"),
     path("search/", views.search_view, name="search"),
 ]

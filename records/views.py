@@ -122,3 +122,47 @@ def search_view(request: HttpRequest) -> HttpResponse:
         if not results and sum(ch.isdigit() for ch in query) >= 6:
             results = selectors.patients_by_phone(user=request.user, phone=query)
     return render(request, "records/search.html", {"query": query, "results": results})
+
+
+@login_required
+@require_POST
+def prescription_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=patient_id)
+    if not can_write_clinical(user=request.user, patient=patient):
+        raise PermissionDenied("You cannot add to this patient's record.")
+    try:
+        services.prescription_create(
+            actor=request.user,
+            patient=patient,
+            medication=request.POST.get("medication", ""),
+            dose=request.POST.get("dose", ""),
+            frequency=request.POST.get("frequency", ""),
+            duration_days=int(request.POST.get("duration_days") or 0),
+            instructions=request.POST.get("instructions", ""),
+        )
+    except (services.PatientError, ValueError) as exc:
+        messages.error(request, str(exc) if isinstance(exc, services.PatientError) else "Give the days as a number.")
+    else:
+        messages.success(request, "Prescription added; it is in the pharmacy queue.")
+    return redirect("records:chart", patient_id=patient.pk)
+
+
+@login_required
+def pharmacy_view(request: HttpRequest) -> HttpResponse:
+    from accounts.roles import Role
+
+    if not request.user.has_role(Role.PHARMACIST):
+        raise PermissionDenied("The pharmacy queue is for pharmacists.")
+    return render(request, "records/pharmacy.html", {"queue": selectors.pharmacy_queue(user=request.user)})
+
+
+@login_required
+@require_POST
+def dispense_view(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    try:
+        services.prescription_dispense(actor=request.user, prescription_id=prescription_id)
+    except services.PatientError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Dispensed.")
+    return redirect("records:pharmacy")

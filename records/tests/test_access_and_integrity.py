@@ -313,3 +313,69 @@ def test_demographics_are_encrypted_and_phone_search_uses_the_blind_index(world)
     assert "DEM-0001" not in r.content.decode()
     page = world["clients"]["doctor"].get(reverse("records:chart", args=[p.pk]))
     assert b"1 Orbit Way" in page.content and b"kj@example.org" in page.content
+
+
+@pytest.mark.django_db
+class TestPrescriptions:
+    @pytest.fixture
+    def rx(self, world):
+        from records.services import prescription_create
+
+        return prescription_create(
+            actor=world["doctor"],
+            patient=world["patient"],
+            medication="Amoxicillin",
+            dose="500 mg",
+            frequency="three times a day",
+            duration_days=7,
+            instructions="Take with food; stop if rash",
+        )
+
+    def test_prescribe_dispense_and_the_queue(self, world, rx):
+        from records.models import Prescription
+
+        pharm = world["clients"]["pharmacist"]
+        r = pharm.get(reverse("records:pharmacy"))
+        assert r.status_code == 200 and b"Amoxicillin" in r.content and world["patient"].mrn.encode() in r.content
+        assert b"Alan" not in r.content and b"rash" not in r.content
+        pharm.post(reverse("records:dispense", args=[rx.pk]))
+        rx.refresh_from_db()
+        assert rx.status == "dispensed" and rx.dispensed_by == world["pharmacist"]
+        assert b"Amoxicillin" not in pharm.get(reverse("records:pharmacy")).content
+        assert world["clients"]["doctor"].get(reverse("records:pharmacy")).status_code == 403
+        assert Prescription.objects.get().verify()
+
+    def test_clinical_content_never_reaches_the_audit_trail_in_clear(self, world, rx):
+        dump = str(list(AuditEvent.objects.values_list("changes", "object_label", "reason")))
+        for text in ("Amoxicillin", "500 mg", "rash", "pneumonia", "J18", "Alan"):
+            assert text not in dump, text
+
+    def test_tampered_prescription_is_not_shown_nor_dispensed(self, world, rx):
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE records_prescription SET dose = %s WHERE id = %s", ["5000 mg", rx.pk])
+        page = world["clients"]["doctor"].get(reverse("records:chart", args=[world["patient"].pk]))
+        assert f"Integrity error: prescription #{rx.pk}".encode() in page.content and b"5000 mg" not in page.content
+        world["clients"]["pharmacist"].post(reverse("records:dispense", args=[rx.pk]))
+        rx.refresh_from_db()
+        assert rx.status == "prescribed"
+
+    def test_pharmacist_of_another_hospital_cannot_dispense(self, world, rx, make_user):
+        from records.services import prescription_dispense
+
+        other = make_user(Role.PHARMACIST, username="other.pharm", hospital=HospitalFactory(code="OTHRX"))
+        with pytest.raises(PatientError, match="prescribing hospital"):
+            prescription_dispense(actor=other, prescription_id=rx.pk)
+
+    def test_bad_prescription_input_is_refused_with_a_message(self, world):
+        r = world["clients"]["doctor"].post(
+            reverse("records:prescription_add", args=[world["patient"].pk]),
+            {"medication": "", "dose": "1", "frequency": "", "duration_days": "many"},
+            follow=True,
+        )
+        assert r.status_code == 200 and b"Give the days as a number" in r.content
+        r = world["clients"]["doctor"].post(
+            reverse("records:prescription_add", args=[world["patient"].pk]),
+            {"medication": "", "dose": "1", "frequency": "", "duration_days": "3"},
+            follow=True,
+        )
+        assert b"Give the medication, frequency" in r.content
