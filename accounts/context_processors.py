@@ -20,6 +20,8 @@ def navigation(request) -> dict:
             "url": reverse("accounts:notifications"),
         },
     ]
+    if user.has_role("lab_technician"):
+        items.insert(1, {"label": "Lab", "url": reverse("records:lab")})
     if user.has_role("pharmacist"):
         items.insert(1, {"label": "Pharmacy", "url": reverse("records:pharmacy")})
     if user.has_role("patient"):

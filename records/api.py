@@ -27,6 +27,7 @@ class ChartOut(serializers.Serializer):
     parts = serializers.ListField(child=serializers.CharField())
     diagnoses = DiagnosisOut(many=True)
     prescriptions = serializers.ListField(child=serializers.DictField())
+    lab = serializers.ListField(child=serializers.DictField())
 
 
 class PatientChartView(APIView):
@@ -44,6 +45,7 @@ class PatientChartView(APIView):
             "parts": sorted(chart["parts"]),
             "diagnoses": DiagnosisOut(chart["diagnoses"], many=True).data,
             "prescriptions": chart["prescriptions"],
+            "lab": chart["lab"],
         }
         if "demographics" in chart["parts"]:
             body.update(name=patient.name, date_of_birth=patient.date_of_birth)

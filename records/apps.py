@@ -8,7 +8,7 @@ class RecordsConfig(AppConfig):
     def ready(self) -> None:
         from audit.registry import register
 
-        from .models import AccessGrant, Diagnosis, Patient, Prescription
+        from .models import AccessGrant, Diagnosis, LabTest, Patient, Prescription
 
         register(
             Patient,
@@ -33,4 +33,11 @@ class RecordsConfig(AppConfig):
             secret=["medication", "dose", "frequency", "duration_days", "digest"],
             patient=lambda p: p.patient_id,
             label=lambda p: f"prescription {p.pk}",
+        )
+        register(
+            LabTest,
+            category="lab_result",
+            secret=["test", "digest"],
+            patient=lambda t: t.patient_id,
+            label=lambda t: f"lab test {t.pk}",
         )

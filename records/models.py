@@ -192,3 +192,43 @@ class Prescription(models.Model):
 
     def verify(self) -> bool:
         return self.digest == self.compute_digest()
+
+
+class LabStatus(models.TextChoices):
+    ORDERED = "ordered", "Ordered"
+    RESULTED = "resulted", "Resulted"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class LabTest(models.Model):
+    """A lab order and, once filled, its result. The digest is recomputed by the service that
+    records the result (the only writer), so any other change fails the check on read."""
+
+    DIGEST_FIELDS = ("test", "status", "result", "reference_range", "resulted_by_id")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="lab_tests")
+    test = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=LabStatus.choices, default=LabStatus.ORDERED)
+    result = EncryptedTextField(blank=True, default="")
+    reference_range = EncryptedTextField(blank=True, default="")
+    resulted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resulted_at = models.DateTimeField(null=True, blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    hospital = models.ForeignKey("accounts.Hospital", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    digest = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["hospital", "status", "created_at"], name="lab_queue")]
+
+    def __str__(self) -> str:
+        return f"lab test #{self.pk}"
+
+    def compute_digest(self) -> str:
+        return record_digest(self, self.DIGEST_FIELDS)
+
+    def verify(self) -> bool:
+        return self.digest == self.compute_digest()

@@ -73,6 +73,18 @@ def _diagnoses(patient: Patient) -> list[DiagnosisView]:
     ]
 
 
+def _lab_tests(patient: Patient) -> list[dict]:
+    from .models import LabTest
+
+    result = []
+    for row, intact in _verified(LabTest, patient, "result"):
+        item = {"id": row.pk, "intact": intact, "created_at": row.created_at, "status": row.status}
+        if intact:
+            item.update(test=row.test, result=row.result, reference_range=row.reference_range)
+        result.append(item)
+    return result
+
+
 def _prescriptions(patient: Patient) -> list[dict]:
     from .models import Prescription
 
@@ -106,7 +118,7 @@ def patient_chart(*, user: User, patient: Patient) -> dict | None:
             actor=user,
         )
         return None
-    chart = {"patient": patient, "parts": parts, "diagnoses": [], "prescriptions": []}
+    chart = {"patient": patient, "parts": parts, "diagnoses": [], "prescriptions": [], "lab": []}
     phi_accessed.send(
         sender=patient_chart,
         action="view",
@@ -125,6 +137,27 @@ def patient_chart(*, user: User, patient: Patient) -> dict | None:
             object_label=f"diagnoses of patient {patient.mrn}",
             actor=user,
         )
+    if "lab" in parts:
+        chart["lab"] = _lab_tests(patient)
+        phi_accessed.send(
+            sender=patient_chart,
+            action="view",
+            category="lab_result",
+            patient_id=patient.pk,
+            object_label=f"lab tests of patient {patient.mrn}",
+            actor=user,
+        )
+        for bad in [t for t in chart["lab"] if not t["intact"]]:
+            phi_accessed.send(
+                sender=patient_chart,
+                action="view",
+                category="lab_result",
+                patient_id=patient.pk,
+                object_label=f"lab test {bad['id']}",
+                outcome="denied",
+                actor=user,
+                reason="integrity check failed: the stored record does not match its digest",
+            )
     if "prescriptions" in parts:
         chart["prescriptions"] = _prescriptions(patient)
         phi_accessed.send(
@@ -246,6 +279,39 @@ def pharmacy_queue(*, user: User) -> list:
             category="prescription",
             object_label=f"pharmacy queue of hospital {user.hospital_id}",
             reason=f"{len(rows)} prescription(s)",
+            actor=user,
+        )
+    return rows
+
+
+def lab_queue(*, user: User) -> list:
+    """Orders waiting at the lab technician's hospital, oldest first (record number, no name). One query."""
+    from .models import LabStatus, LabTest
+
+    if user.hospital_id is None:
+        return []
+    rows = list(
+        LabTest.objects.filter(hospital_id=user.hospital_id, status=LabStatus.ORDERED)
+        .select_related("patient", "author")
+        .defer(
+            "result",
+            "reference_range",
+            "patient__name",
+            "patient__date_of_birth",
+            "patient__phone",
+            "patient__email",
+            "patient__address",
+            "patient__emergency_contact",
+        )
+        .order_by("created_at", "id")[:200]
+    )
+    if rows:
+        phi_accessed.send(
+            sender=lab_queue,
+            action="query",
+            category="lab_result",
+            object_label=f"lab queue of hospital {user.hospital_id}",
+            reason=f"{len(rows)} order(s)",
             actor=user,
         )
     return rows

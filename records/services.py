@@ -18,6 +18,8 @@ from .models import (
     Diagnosis,
     GrantReason,
     GrantScope,
+    LabStatus,
+    LabTest,
     Patient,
     Prescription,
     PrescriptionStatus,
@@ -380,3 +382,44 @@ def prescription_dispense(*, actor: User, prescription_id: int) -> Prescription:
     prescription.dispensed_at = timezone.now()
     prescription.save(update_fields=["status", "dispensed_by", "dispensed_at"])
     return prescription
+
+
+@transaction.atomic
+def lab_order(*, actor: User, patient: Patient, test: str) -> LabTest:
+    if not can_write_clinical(user=actor, patient=patient):
+        raise PatientError("Only a doctor with access to this patient's full record can order tests.")
+    if actor.hospital_id is None:
+        raise PatientError("Your account has no hospital.")
+    test = (test or "").strip()
+    if not test or len(test) > 200:
+        raise PatientError("Name the test (up to 200 characters).")
+    order = LabTest(patient=patient, test=test, author=actor, hospital_id=actor.hospital_id, created_at=timezone.now())
+    order.digest = order.compute_digest()
+    order.save()
+    return order
+
+
+@transaction.atomic
+def lab_result(*, actor: User, lab_test_id: int, result: str, reference_range: str = "") -> LabTest:
+    """A lab technician of the ordering hospital records the result."""
+    from accounts.roles import Role
+
+    order = LabTest.objects.select_for_update().filter(pk=lab_test_id).first()
+    if order is None:
+        raise PatientError("That lab order does not exist.")
+    if not (actor.has_role(Role.LAB_TECHNICIAN) and actor.hospital_id == order.hospital_id):
+        raise PatientError("Only a lab technician of the ordering hospital can record the result.")
+    if order.status != LabStatus.ORDERED:
+        raise PatientError("This order is not waiting for a result.")
+    if not order.verify():
+        raise PatientError("This order failed its integrity check. Tell IT security.")
+    if not (result or "").strip():
+        raise PatientError("Enter the result.")
+    order.result = result.strip()
+    order.reference_range = (reference_range or "").strip()
+    order.status = LabStatus.RESULTED
+    order.resulted_by = actor
+    order.resulted_at = timezone.now()
+    order.digest = order.compute_digest()
+    order.save(update_fields=["result", "reference_range", "status", "resulted_by", "resulted_at", "digest"])
+    return order

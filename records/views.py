@@ -166,3 +166,41 @@ def dispense_view(request: HttpRequest, prescription_id: int) -> HttpResponse:
     else:
         messages.success(request, "Dispensed.")
     return redirect("records:pharmacy")
+
+
+@login_required
+@require_POST
+def lab_order_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=patient_id)
+    if not can_write_clinical(user=request.user, patient=patient):
+        raise PermissionDenied("You cannot add to this patient's record.")
+    try:
+        services.lab_order(actor=request.user, patient=patient, test=request.POST.get("test", ""))
+    except services.PatientError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Test ordered; it is in the lab queue.")
+    return redirect("records:chart", patient_id=patient.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lab_view(request: HttpRequest) -> HttpResponse:
+    from accounts.roles import Role
+
+    if not request.user.has_role(Role.LAB_TECHNICIAN):
+        raise PermissionDenied("The lab queue is for lab technicians.")
+    if request.method == "POST":
+        try:
+            services.lab_result(
+                actor=request.user,
+                lab_test_id=int(request.POST.get("order") or 0),
+                result=request.POST.get("result", ""),
+                reference_range=request.POST.get("reference_range", ""),
+            )
+        except (services.PatientError, ValueError) as exc:
+            messages.error(request, str(exc) if isinstance(exc, services.PatientError) else "Unknown order.")
+        else:
+            messages.success(request, "Result recorded.")
+        return redirect("records:lab")
+    return render(request, "records/lab.html", {"queue": selectors.lab_queue(user=request.user)})

@@ -379,3 +379,48 @@ class TestPrescriptions:
             follow=True,
         )
         assert b"Give the medication, frequency" in r.content
+
+
+@pytest.mark.django_db
+class TestLab:
+    def test_order_result_and_lab_scope(self, world, make_user, mfa_login):
+        from records.services import lab_order
+
+        tech = make_user(Role.LAB_TECHNICIAN, username="lab.tech", hospital=world["doctor"].hospital)
+        tc = mfa_login(tech, Client())
+        order = lab_order(actor=world["doctor"], patient=world["patient"], test="CRP")
+        r = tc.get(reverse("records:lab"))
+        assert r.status_code == 200 and b"CRP" in r.content and b"Alan" not in r.content
+        tc.post(reverse("records:lab"), {"order": order.pk, "result": "87 mg/L", "reference_range": "< 5 mg/L"})
+        order.refresh_from_db()
+        assert order.status == "resulted" and order.verify()
+        page = world["clients"]["doctor"].get(reverse("records:chart", args=[world["patient"].pk]))
+        assert b"87 mg/L" in page.content
+        grant_care_team(actor=world["admin"], patient=world["patient"], grantee=world["pharmacist"], scope="lab")
+        api = world["clients"]["pharmacist"].get(reverse("api:patient-chart", args=[world["patient"].pk])).json()
+        assert api["lab"][0]["result"] == "87 mg/L" and api["diagnoses"] == [] and api["prescriptions"] == []
+        assert "87 mg/L" not in str(list(AuditEvent.objects.values_list("changes", flat=True)))
+
+    def test_tampered_result_is_reported(self, world, make_user):
+        from records.services import lab_order, lab_result
+
+        tech = make_user(Role.LAB_TECHNICIAN, username="lab.tech2", hospital=world["doctor"].hospital)
+        order = lab_order(actor=world["doctor"], patient=world["patient"], test="Hb")
+        lab_result(actor=tech, lab_test_id=order.pk, result="140 g/L")
+        other = lab_order(actor=world["doctor"], patient=world["patient"], test="Na")
+        lab_result(actor=tech, lab_test_id=other.pk, result="120 mmol/L")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT result FROM records_labtest WHERE id = %s", [other.pk])
+            cipher = cursor.fetchone()[0]
+            cursor.execute("UPDATE records_labtest SET result = %s WHERE id = %s", [cipher, order.pk])
+        page = world["clients"]["doctor"].get(reverse("records:chart", args=[world["patient"].pk]))
+        assert f"Integrity error: lab test #{order.pk}".encode() in page.content
+        assert page.content.count(b"120 mmol/L") == 1
+
+    def test_only_the_ordering_hospitals_technician_records_results(self, world, make_user):
+        from records.services import lab_order, lab_result
+
+        outsider = make_user(Role.LAB_TECHNICIAN, username="lab.out", hospital=HospitalFactory(code="LABX"))
+        order = lab_order(actor=world["doctor"], patient=world["patient"], test="CRP")
+        with pytest.raises(PatientError, match="ordering hospital"):
+            lab_result(actor=outsider, lab_test_id=order.pk, result="1")
