@@ -424,3 +424,35 @@ class TestLab:
         order = lab_order(actor=world["doctor"], patient=world["patient"], test="CRP")
         with pytest.raises(PatientError, match="ordering hospital"):
             lab_result(actor=outsider, lab_test_id=order.pk, result="1")
+
+
+@pytest.mark.django_db
+def test_chart_title_is_only_the_record_number_and_the_query_count_is_fixed(world):
+    from django.test.utils import CaptureQueriesContext
+
+    from records.services import diagnosis_create, lab_order, prescription_create
+
+    c = world["clients"]["doctor"]
+    url = reverse("records:chart", args=[world["patient"].pk])
+    page = c.get(url).content.decode()
+    assert f"<title>Patient {world['patient'].mrn} · Hospital platform</title>" in page
+
+    def count() -> int:
+        c.get(url)
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    small = count()
+    for i in range(15):
+        diagnosis_create(actor=world["doctor"], patient=world["patient"], code=f"Z{i:02d}", text=f"note {i}")
+        prescription_create(
+            actor=world["doctor"],
+            patient=world["patient"],
+            medication=f"M{i}",
+            dose="1",
+            frequency="daily",
+            duration_days=3,
+        )
+        lab_order(actor=world["doctor"], patient=world["patient"], test=f"T{i}")
+    assert count() == small
