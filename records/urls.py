@@ -11,6 +11,7 @@ urlpatterns = [
     path("patients/<id:patient_id>/break-glass/", views.break_glass_view, name="break_glass"),
     path("patients/<id:patient_id>/diagnoses/", views.diagnosis_add_view, name="diagnosis_add"),
     path("patients/<id:patient_id>/consent/", views.consent_redeem_view, name="consent_redeem"),
+    path("patients/<id:patient_id>/grants/", views.grant_add_view, name="grant_add"),
     path("patients/<id:patient_id>/prescriptions/", views.prescription_add_view, name="prescription_add"),
     path("patients/<id:patient_id>/lab/", views.lab_order_view, name="lab_order"),
     path("lab/", views.lab_view, name="lab"),

@@ -109,19 +109,26 @@ def search_view(request: HttpRequest) -> HttpResponse:
     the patients you already have access to. Nobody can list patients they may not see."""
     from accounts.roles import STAFF_ROLES
 
+    from .permissions import can_grant
+
     if not request.user.is_staff_member or not (request.user.role_names & {r.value for r in STAFF_ROLES}):
         raise PermissionDenied("Patient search is for clinical staff.")
     query = (request.GET.get("q") or "").strip()[:200]
     if query:
         by_mrn = selectors.patient_by_mrn(mrn=query)
         if by_mrn is not None:
+            if can_grant(request.user) and request.GET.get("manage"):
+                # Hospital admins manage the care team without opening the record.
+                return render(request, "records/grant.html", {"patient_id": by_mrn.pk, "mrn": by_mrn.mrn})
             return redirect("records:chart", patient_id=by_mrn.pk)
     results = []
     if query:
         results = selectors.accessible_patients_by_name(user=request.user, name=query)
         if not results and sum(ch.isdigit() for ch in query) >= 6:
             results = selectors.patients_by_phone(user=request.user, phone=query)
-    return render(request, "records/search.html", {"query": query, "results": results})
+    return render(
+        request, "records/search.html", {"query": query, "results": results, "can_grant": can_grant(request.user)}
+    )
 
 
 @login_required
@@ -204,3 +211,32 @@ def lab_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Result recorded.")
         return redirect("records:lab")
     return render(request, "records/lab.html", {"queue": selectors.lab_queue(user=request.user)})
+
+
+@login_required
+@require_POST
+def grant_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """A hospital admin adds a clinician (by username) to the patient's care team."""
+    from accounts.models import User
+
+    from .permissions import can_grant
+
+    patient = get_object_or_404(Patient, pk=patient_id)
+    if not can_grant(request.user):
+        raise PermissionDenied("Only hospital administrators can add clinicians to a care team.")
+    grantee = User.objects.filter(username=(request.POST.get("username") or "").strip().lower(), is_active=True).first()
+    try:
+        if grantee is None:
+            raise services.PatientError("No active user has this username.")
+        services.grant_care_team(
+            actor=request.user,
+            patient=patient,
+            grantee=grantee,
+            scope=request.POST.get("scope", "full"),
+            hours=float(request.POST.get("hours") or 72),
+        )
+    except (services.PatientError, ValueError) as exc:
+        messages.error(request, str(exc) if isinstance(exc, services.PatientError) else "Give the hours as a number.")
+    else:
+        messages.success(request, f"{grantee.username} is on the care team.")
+    return redirect("records:search")

@@ -456,3 +456,24 @@ def test_chart_title_is_only_the_record_number_and_the_query_count_is_fixed(worl
         )
         lab_order(actor=world["doctor"], patient=world["patient"], test=f"T{i}")
     assert count() == small
+
+
+@pytest.mark.django_db
+def test_hospital_admin_adds_a_clinician_to_the_care_team_without_seeing_the_record(world, mfa_login):
+    ac = mfa_login(world["admin"], Client())
+    r = ac.get(reverse("records:search"), {"q": world["patient"].mrn, "manage": "1"})
+    assert r.status_code == 200 and b"Care team of patient" in r.content and b"Alan" not in r.content
+    ac.post(
+        reverse("records:grant_add", args=[world["patient"].pk]),
+        {"username": "REC.STRANGER", "scope": "lab", "hours": "4"},
+    )
+    grant = AccessGrant.objects.get(grantee=world["stranger"])
+    assert grant.scope == "lab" and grant.granted_by == world["admin"]
+    r = ac.post(
+        reverse("records:grant_add", args=[world["patient"].pk]), {"username": "nobody", "hours": "4"}, follow=True
+    )
+    assert b"No active user has this username" in r.content
+    doc = world["clients"]["doctor"]
+    assert (
+        doc.post(reverse("records:grant_add", args=[world["patient"].pk]), {"username": "rec.pharm"}).status_code == 403
+    )
