@@ -28,6 +28,8 @@ class ChartOut(serializers.Serializer):
     diagnoses = DiagnosisOut(many=True)
     prescriptions = serializers.ListField(child=serializers.DictField())
     lab = serializers.ListField(child=serializers.DictField())
+    notes = serializers.ListField(child=serializers.DictField())
+    allergies = serializers.ListField(child=serializers.DictField())
 
 
 class PatientChartView(APIView):
@@ -46,6 +48,8 @@ class PatientChartView(APIView):
             "diagnoses": DiagnosisOut(chart["diagnoses"], many=True).data,
             "prescriptions": chart["prescriptions"],
             "lab": chart["lab"],
+            "notes": chart["notes"],
+            "allergies": chart["allergies"],
         }
         if "demographics" in chart["parts"]:
             body.update(name=patient.name, date_of_birth=patient.date_of_birth)

@@ -8,7 +8,7 @@ class RecordsConfig(AppConfig):
     def ready(self) -> None:
         from audit.registry import register
 
-        from .models import AccessGrant, Diagnosis, LabTest, Patient, Prescription
+        from .models import AccessGrant, Allergy, ClinicalNote, Diagnosis, LabTest, Patient, Prescription
 
         register(
             Patient,
@@ -33,6 +33,20 @@ class RecordsConfig(AppConfig):
             secret=["medication", "dose", "frequency", "duration_days", "digest"],
             patient=lambda p: p.patient_id,
             label=lambda p: f"prescription {p.pk}",
+        )
+        register(
+            ClinicalNote,
+            category="clinical_note",
+            secret=["digest"],
+            patient=lambda n: n.patient_id,
+            label=lambda n: f"clinical note {n.pk}",
+        )
+        register(
+            Allergy,
+            category="clinical_note",
+            secret=["substance", "severity", "digest"],
+            patient=lambda a: a.patient_id,
+            label=lambda a: f"allergy {a.pk}",
         )
         register(
             LabTest,

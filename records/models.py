@@ -232,3 +232,54 @@ class LabTest(models.Model):
 
     def verify(self) -> bool:
         return self.digest == self.compute_digest()
+
+
+class ClinicalNote(models.Model):
+    DIGEST_FIELDS = ("text",)
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="notes")
+    text = EncryptedTextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    hospital = models.ForeignKey("accounts.Hospital", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    digest = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"clinical note #{self.pk}"
+
+    def compute_digest(self) -> str:
+        return record_digest(self, self.DIGEST_FIELDS)
+
+    def verify(self) -> bool:
+        return self.digest == self.compute_digest()
+
+
+class Allergy(models.Model):
+    DIGEST_FIELDS = ("substance", "severity", "reaction")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="allergies")
+    substance = models.CharField(max_length=200)
+    severity = models.CharField(
+        max_length=10, choices=[("mild", "Mild"), ("moderate", "Moderate"), ("severe", "Severe")]
+    )
+    reaction = EncryptedTextField(blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    hospital = models.ForeignKey("accounts.Hospital", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    digest = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "allergies"
+
+    def __str__(self) -> str:
+        return f"allergy #{self.pk}"
+
+    def compute_digest(self) -> str:
+        return record_digest(self, self.DIGEST_FIELDS)
+
+    def verify(self) -> bool:
+        return self.digest == self.compute_digest()

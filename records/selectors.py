@@ -73,6 +73,16 @@ def _diagnoses(patient: Patient) -> list[DiagnosisView]:
     ]
 
 
+def _simple(model, patient: Patient, secret: str, shown: tuple[str, ...]) -> list[dict]:
+    result = []
+    for row, intact in _verified(model, patient, secret):
+        item = {"id": row.pk, "intact": intact, "created_at": row.created_at}
+        if intact:
+            item.update({name: getattr(row, name) for name in shown}, author=row.author.get_username())
+        result.append(item)
+    return result
+
+
 def _lab_tests(patient: Patient) -> list[dict]:
     from .models import LabTest
 
@@ -118,7 +128,15 @@ def patient_chart(*, user: User, patient: Patient) -> dict | None:
             actor=user,
         )
         return None
-    chart = {"patient": patient, "parts": parts, "diagnoses": [], "prescriptions": [], "lab": []}
+    chart = {
+        "patient": patient,
+        "parts": parts,
+        "diagnoses": [],
+        "prescriptions": [],
+        "lab": [],
+        "notes": [],
+        "allergies": [],
+    }
     phi_accessed.send(
         sender=patient_chart,
         action="view",
@@ -137,6 +155,23 @@ def patient_chart(*, user: User, patient: Patient) -> dict | None:
             object_label=f"diagnoses of patient {patient.mrn}",
             actor=user,
         )
+    if "diagnoses" in parts:
+        from .models import Allergy, ClinicalNote
+
+        chart["notes"] = _simple(ClinicalNote, patient, "text", ("text",))
+        chart["allergies"] = _simple(Allergy, patient, "reaction", ("substance", "severity", "reaction"))
+        for label, items in (("clinical note", chart["notes"]), ("allergy", chart["allergies"])):
+            for bad in [i for i in items if not i["intact"]]:
+                phi_accessed.send(
+                    sender=patient_chart,
+                    action="view",
+                    category="clinical_note",
+                    patient_id=patient.pk,
+                    object_label=f"{label} {bad['id']}",
+                    outcome="denied",
+                    actor=user,
+                    reason="integrity check failed: the stored record does not match its digest",
+                )
     if "lab" in parts:
         chart["lab"] = _lab_tests(patient)
         phi_accessed.send(

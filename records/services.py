@@ -14,6 +14,8 @@ from hospital.crypto import blind_index
 
 from .models import (
     AccessGrant,
+    Allergy,
+    ClinicalNote,
     ConsentCode,
     Diagnosis,
     GrantReason,
@@ -423,3 +425,39 @@ def lab_result(*, actor: User, lab_test_id: int, result: str, reference_range: s
     order.digest = order.compute_digest()
     order.save(update_fields=["result", "reference_range", "status", "resulted_by", "resulted_at", "digest"])
     return order
+
+
+def _save_clinical(record, *, actor: User):
+    record.author = actor
+    record.hospital_id = actor.hospital_id
+    record.created_at = timezone.now()
+    record.digest = record.compute_digest()
+    try:
+        record.full_clean(exclude=["patient", "author", "hospital"])
+    except ValidationError as exc:
+        raise PatientError(" ".join(m for msgs in exc.message_dict.values() for m in msgs)) from exc
+    record.save()
+    return record
+
+
+@transaction.atomic
+def note_create(*, actor: User, patient: Patient, text: str) -> ClinicalNote:
+    if not can_write_clinical(user=actor, patient=patient) or actor.hospital_id is None:
+        raise PatientError("Only a doctor with access to this patient's full record can write notes.")
+    if not (text or "").strip():
+        raise PatientError("Write the note.")
+    return _save_clinical(ClinicalNote(patient=patient, text=text.strip()), actor=actor)
+
+
+@transaction.atomic
+def allergy_create(*, actor: User, patient: Patient, substance: str, severity: str, reaction: str = "") -> Allergy:
+    if not can_write_clinical(user=actor, patient=patient) or actor.hospital_id is None:
+        raise PatientError("Only a doctor with access to this patient's full record can record allergies.")
+    if not (substance or "").strip():
+        raise PatientError("Name the substance.")
+    if severity not in ("mild", "moderate", "severe"):
+        raise PatientError("Choose mild, moderate or severe.")
+    return _save_clinical(
+        Allergy(patient=patient, substance=substance.strip(), severity=severity, reaction=(reaction or "").strip()),
+        actor=actor,
+    )

@@ -14,6 +14,7 @@ urlpatterns = [
     path("patients/<id:patient_id>/grants/", views.grant_add_view, name="grant_add"),
     path("patients/<id:patient_id>/prescriptions/", views.prescription_add_view, name="prescription_add"),
     path("patients/<id:patient_id>/lab/", views.lab_order_view, name="lab_order"),
+    path("patients/<id:patient_id>/notes/", views.note_add_view, name="note_add"),
     path("lab/", views.lab_view, name="lab"),
     path("pharmacy/", views.pharmacy_view, name="pharmacy"),
     path("pharmacy/<id:prescription_id>/dispense/", views.dispense_view, name="dispense"),

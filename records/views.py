@@ -240,3 +240,27 @@ def grant_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     else:
         messages.success(request, f"{grantee.username} is on the care team.")
     return redirect("records:search")
+
+
+@login_required
+@require_POST
+def note_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=patient_id)
+    if not can_write_clinical(user=request.user, patient=patient):
+        raise PermissionDenied("You cannot add to this patient's record.")
+    try:
+        if request.POST.get("kind") == "allergy":
+            services.allergy_create(
+                actor=request.user,
+                patient=patient,
+                substance=request.POST.get("substance", ""),
+                severity=request.POST.get("severity", ""),
+                reaction=request.POST.get("reaction", ""),
+            )
+        else:
+            services.note_create(actor=request.user, patient=patient, text=request.POST.get("text", ""))
+    except services.PatientError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Added to the record.")
+    return redirect("records:chart", patient_id=patient.pk)

@@ -477,3 +477,34 @@ def test_hospital_admin_adds_a_clinician_to_the_care_team_without_seeing_the_rec
     assert (
         doc.post(reverse("records:grant_add", args=[world["patient"].pk]), {"username": "rec.pharm"}).status_code == 403
     )
+
+
+@pytest.mark.django_db
+class TestNotesAndAllergies:
+    def test_notes_and_allergies_are_written_encrypted_and_checked(self, world):
+        c = world["clients"]["doctor"]
+        url = reverse("records:note_add", args=[world["patient"].pk])
+        c.post(url, {"text": "Patient reports night sweats for two weeks"})
+        c.post(
+            url, {"kind": "allergy", "substance": "Penicillin", "severity": "severe", "reaction": "anaphylaxis 2019"}
+        )
+        page = c.get(reverse("records:chart", args=[world["patient"].pk])).content
+        assert b"night sweats" in page and b"Penicillin" in page and b"anaphylaxis 2019" in page
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT text FROM records_clinicalnote")
+            assert b"sweats" not in bytes(cursor.fetchone()[0])
+            cursor.execute("UPDATE records_allergy SET severity = %s", ["mild"])
+        page = c.get(reverse("records:chart", args=[world["patient"].pk])).content
+        assert b"Integrity error: allergy #" in page and b"Penicillin" not in page
+        dump = str(list(AuditEvent.objects.values_list("changes", "object_label", "reason")))
+        assert "sweats" not in dump and "Penicillin" not in dump and "anaphylaxis" not in dump
+
+    def test_bad_input_and_no_access(self, world):
+        r = world["clients"]["doctor"].post(
+            reverse("records:note_add", args=[world["patient"].pk]),
+            {"kind": "allergy", "substance": "Latex", "severity": "deadly"},
+            follow=True,
+        )
+        assert b"Choose mild, moderate or severe" in r.content
+        r = world["clients"]["stranger"].post(reverse("records:note_add", args=[world["patient"].pk]), {"text": "x"})
+        assert r.status_code == 403
