@@ -8,7 +8,7 @@ class RecordsConfig(AppConfig):
     def ready(self) -> None:
         from audit.registry import register
 
-        from .models import AccessGrant, Allergy, ClinicalNote, Diagnosis, LabTest, Patient, Prescription
+        from .models import AccessGrant, Allergy, Appointment, ClinicalNote, Diagnosis, LabTest, Patient, Prescription
 
         register(
             Patient,
@@ -33,6 +33,9 @@ class RecordsConfig(AppConfig):
             secret=["medication", "dose", "frequency", "duration_days", "digest"],
             patient=lambda p: p.patient_id,
             label=lambda p: f"prescription {p.pk}",
+        )
+        register(
+            Appointment, category="demographics", patient=lambda a: a.patient_id, label=lambda a: f"appointment {a.pk}"
         )
         register(
             ClinicalNote,

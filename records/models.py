@@ -283,3 +283,26 @@ class Allergy(models.Model):
 
     def verify(self) -> bool:
         return self.digest == self.compute_digest()
+
+
+class AppointmentStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "No-show"
+
+
+class Appointment(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
+    hospital = models.ForeignKey("accounts.Hospital", on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.SCHEDULED)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["clinician", "starts_at"], name="appointment_clinician_time")]
+
+    def __str__(self) -> str:
+        return f"appointment #{self.pk}"

@@ -172,6 +172,14 @@ def patient_chart(*, user: User, patient: Patient) -> dict | None:
                     actor=user,
                     reason="integrity check failed: the stored record does not match its digest",
                 )
+    if "demographics" in parts:
+        from .models import Appointment
+
+        chart["appointments"] = list(
+            Appointment.objects.filter(patient=patient)
+            .select_related("clinician", "hospital")
+            .order_by("-starts_at")[:50]
+        )
     if "lab" in parts:
         chart["lab"] = _lab_tests(patient)
         phi_accessed.send(

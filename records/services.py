@@ -15,6 +15,8 @@ from hospital.crypto import blind_index
 from .models import (
     AccessGrant,
     Allergy,
+    Appointment,
+    AppointmentStatus,
     ClinicalNote,
     ConsentCode,
     Diagnosis,
@@ -461,3 +463,54 @@ def allergy_create(*, actor: User, patient: Patient, substance: str, severity: s
         Allergy(patient=patient, substance=substance.strip(), severity=severity, reaction=(reaction or "").strip()),
         actor=actor,
     )
+
+
+_APPOINTMENT_MOVES = {
+    AppointmentStatus.SCHEDULED: {AppointmentStatus.COMPLETED, AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW},
+}
+
+
+@transaction.atomic
+def appointment_create(*, actor: User, patient: Patient, clinician: User, starts_at) -> Appointment:
+    """Staff of the clinician's hospital (or the clinician) book; the clinician joins the care team
+    from now until a day after the appointment."""
+    from accounts.roles import Role
+
+    if clinician.hospital_id is None or not clinician.has_role(Role.DOCTOR) and not clinician.has_role(Role.NURSE):
+        raise PatientError("Appointments are with a doctor or nurse of a hospital.")
+    if actor.pk != clinician.pk and actor.hospital_id != clinician.hospital_id:
+        raise PatientError("Book appointments for clinicians of your own hospital.")
+    if starts_at <= timezone.now():
+        raise PatientError("Choose a time in the future.")
+    if starts_at > timezone.now() + timedelta(days=366):
+        raise PatientError("Book at most a year ahead.")
+    appointment = Appointment(
+        patient=patient, clinician=clinician, hospital_id=clinician.hospital_id, starts_at=starts_at
+    )
+    appointment.full_clean(exclude=["patient", "clinician", "hospital"])
+    appointment.save()
+    hours = (starts_at - timezone.now()).total_seconds() / 3600 + 24
+    _grant(
+        patient=patient,
+        grantee=clinician,
+        reason=GrantReason.CARE_TEAM,
+        scope=GrantScope.FULL,
+        hours=hours,
+        actor=actor,
+        why="appointment",
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_set_status(*, actor: User, appointment_id: int, status: str) -> Appointment:
+    appointment = Appointment.objects.select_for_update().filter(pk=appointment_id).first()
+    if appointment is None:
+        raise PatientError("That appointment does not exist.")
+    if actor.pk != appointment.clinician_id and actor.hospital_id != appointment.hospital_id:
+        raise PatientError("Only the hospital's staff can change this appointment.")
+    if status not in _APPOINTMENT_MOVES.get(appointment.status, set()):
+        raise PatientError("This appointment cannot change that way.")
+    appointment.status = status
+    appointment.save(update_fields=["status"])
+    return appointment

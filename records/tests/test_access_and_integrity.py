@@ -508,3 +508,49 @@ class TestNotesAndAllergies:
         assert b"Choose mild, moderate or severe" in r.content
         r = world["clients"]["stranger"].post(reverse("records:note_add", args=[world["patient"].pk]), {"text": "x"})
         assert r.status_code == 403
+
+
+@pytest.mark.django_db
+class TestAppointments:
+    def test_an_appointment_puts_the_clinician_on_the_care_team_until_a_day_after(self, world, make_user):
+        from records.permissions import record_parts
+        from records.services import appointment_create, appointment_set_status
+
+        gp = make_user(Role.DOCTOR, username="rec.gp", hospital=world["doctor"].hospital)
+        assert record_parts(user=gp, patient=world["patient"]) == set()
+        when = timezone.now() + timedelta(days=2)
+        appt = appointment_create(actor=world["admin"], patient=world["patient"], clinician=gp, starts_at=when)
+        assert "diagnoses" in record_parts(user=gp, patient=world["patient"])
+        grant = AccessGrant.objects.get(grantee=gp)
+        assert timedelta(hours=71) < grant.expires_at - timezone.now() <= timedelta(hours=72, minutes=1)
+        page = world["clients"]["doctor"].get(reverse("records:chart", args=[world["patient"].pk]))
+        assert b"Appointments" in page.content and b"Scheduled" in page.content
+        appointment_set_status(actor=gp, appointment_id=appt.pk, status="completed")
+        with pytest.raises(PatientError, match="cannot change"):
+            appointment_set_status(actor=gp, appointment_id=appt.pk, status="scheduled")
+
+    def test_appointments_are_validated(self, world, make_user):
+        from records.services import appointment_create
+
+        with pytest.raises(PatientError, match="future"):
+            appointment_create(
+                actor=world["admin"],
+                patient=world["patient"],
+                clinician=world["doctor"],
+                starts_at=timezone.now() - timedelta(hours=1),
+            )
+        with pytest.raises(PatientError, match="doctor or nurse"):
+            appointment_create(
+                actor=world["admin"],
+                patient=world["patient"],
+                clinician=world["pharmacist"],
+                starts_at=timezone.now() + timedelta(hours=1),
+            )
+        outsider = make_user(Role.HOSPITAL_STAFF, username="rec.outside", hospital=HospitalFactory(code="OUTA"))
+        with pytest.raises(PatientError, match="own hospital"):
+            appointment_create(
+                actor=outsider,
+                patient=world["patient"],
+                clinician=world["doctor"],
+                starts_at=timezone.now() + timedelta(hours=1),
+            )
