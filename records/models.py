@@ -75,12 +75,44 @@ class AccessGrant(models.Model):
         return f"grant #{self.pk} ({self.reason}, {self.scope})"
 
 
-class Diagnosis(models.Model):
+def record_digest(record: models.Model, names: tuple[str, ...]) -> str:
+    """SHA-256 over a clinical record's content: the named fields plus who, where and when."""
+    import hashlib
+    import json
+
+    content = {name: str(getattr(record, name)) for name in names}
+    content.update(
+        patient=record.patient_id,
+        author=record.author_id,
+        hospital=record.hospital_id,
+        created_at=record.created_at.isoformat(timespec="microseconds"),
+    )
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+class DigestedRecord(models.Model):
+    """A clinical record whose content is covered by a SHA-256 digest, checked on every read."""
+
+    DIGEST_FIELDS: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    def compute_digest(self) -> str:
+        return record_digest(self, self.DIGEST_FIELDS)
+
+    def verify(self) -> bool:
+        return self.digest == self.compute_digest()
+
+
+class Diagnosis(DigestedRecord):
     """A diagnosis: a code anyone on the care team may see, and encrypted free text.
 
     `digest` is the SHA-256 of the content; every read recomputes it, so a value changed in
     the database (ciphertext swapped or edited) is reported as an integrity error, never shown.
     """
+
+    DIGEST_FIELDS = ("code", "text")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="diagnoses")
     code = models.CharField(max_length=20, help_text="ICD-10 code, e.g. J18.9")
@@ -96,23 +128,6 @@ class Diagnosis(models.Model):
 
     def __str__(self) -> str:
         return f"diagnosis #{self.pk}"
-
-    def compute_digest(self) -> str:
-        import hashlib
-        import json
-
-        content = {
-            "patient": self.patient_id,
-            "code": self.code,
-            "text": self.text,
-            "author": self.author_id,
-            "hospital": self.hospital_id,
-            "created_at": self.created_at.isoformat(timespec="microseconds"),
-        }
-        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-
-    def verify(self) -> bool:
-        return self.digest == self.compute_digest()
 
 
 class ConsentCode(models.Model):
@@ -138,28 +153,13 @@ class ConsentCode(models.Model):
         return f"consent code #{self.pk}"
 
 
-def record_digest(record: models.Model, names: tuple[str, ...]) -> str:
-    """SHA-256 over a clinical record's content: the named fields plus who, where and when."""
-    import hashlib
-    import json
-
-    content = {name: str(getattr(record, name)) for name in names}
-    content.update(
-        patient=record.patient_id,
-        author=record.author_id,
-        hospital=record.hospital_id,
-        created_at=record.created_at.isoformat(timespec="microseconds"),
-    )
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-
-
 class PrescriptionStatus(models.TextChoices):
     PRESCRIBED = "prescribed", "To dispense"
     DISPENSED = "dispensed", "Dispensed"
     CANCELLED = "cancelled", "Cancelled"
 
 
-class Prescription(models.Model):
+class Prescription(DigestedRecord):
     """A prescription. The digest covers what was prescribed; dispensing is recorded beside it."""
 
     DIGEST_FIELDS = ("medication", "dose", "frequency", "duration_days", "instructions")
@@ -187,12 +187,6 @@ class Prescription(models.Model):
     def __str__(self) -> str:
         return f"prescription #{self.pk}"
 
-    def compute_digest(self) -> str:
-        return record_digest(self, self.DIGEST_FIELDS)
-
-    def verify(self) -> bool:
-        return self.digest == self.compute_digest()
-
 
 class LabStatus(models.TextChoices):
     ORDERED = "ordered", "Ordered"
@@ -200,7 +194,7 @@ class LabStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-class LabTest(models.Model):
+class LabTest(DigestedRecord):
     """A lab order and, once filled, its result. The digest is recomputed by the service that
     records the result (the only writer), so any other change fails the check on read."""
 
@@ -227,14 +221,8 @@ class LabTest(models.Model):
     def __str__(self) -> str:
         return f"lab test #{self.pk}"
 
-    def compute_digest(self) -> str:
-        return record_digest(self, self.DIGEST_FIELDS)
 
-    def verify(self) -> bool:
-        return self.digest == self.compute_digest()
-
-
-class ClinicalNote(models.Model):
+class ClinicalNote(DigestedRecord):
     DIGEST_FIELDS = ("text",)
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="notes")
@@ -250,14 +238,8 @@ class ClinicalNote(models.Model):
     def __str__(self) -> str:
         return f"clinical note #{self.pk}"
 
-    def compute_digest(self) -> str:
-        return record_digest(self, self.DIGEST_FIELDS)
 
-    def verify(self) -> bool:
-        return self.digest == self.compute_digest()
-
-
-class Allergy(models.Model):
+class Allergy(DigestedRecord):
     DIGEST_FIELDS = ("substance", "severity", "reaction")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="allergies")
@@ -277,12 +259,6 @@ class Allergy(models.Model):
 
     def __str__(self) -> str:
         return f"allergy #{self.pk}"
-
-    def compute_digest(self) -> str:
-        return record_digest(self, self.DIGEST_FIELDS)
-
-    def verify(self) -> bool:
-        return self.digest == self.compute_digest()
 
 
 class AppointmentStatus(models.TextChoices):

@@ -252,30 +252,30 @@ def my_record(*, patient: Patient) -> dict:
     return {"patient": patient, "grants": grants, "codes": codes, "now": now}
 
 
-def accessible_patients_by_name(*, user: User, name: str) -> list[Patient]:
-    """Name search (blind index) limited to patients the user holds a live grant for. Two queries."""
+def _accessible(*, user: User, **filters) -> list[Patient]:
+    """Patients matching `filters` that the user holds a live grant for. One query."""
     from django.utils import timezone
 
-    from hospital.crypto import blind_index
-
-    if not (name or "").strip():
-        return []
     return list(
         Patient.objects.filter(
-            name_index=blind_index(name, purpose="patient.name"),
-            grants__grantee=user,
-            grants__revoked_at__isnull=True,
-            grants__expires_at__gt=timezone.now(),
+            grants__grantee=user, grants__revoked_at__isnull=True, grants__expires_at__gt=timezone.now(), **filters
         )
         .distinct()
         .order_by("mrn")
     )
 
 
-def patients_by_phone(*, user: User, phone: str) -> list[Patient]:
-    """Phone search (blind index of the digits) among the patients the user holds a live grant for."""
-    from django.utils import timezone
+def accessible_patients_by_name(*, user: User, name: str) -> list[Patient]:
+    """Name search (blind index) limited to patients the user holds a live grant for."""
+    from hospital.crypto import blind_index
 
+    if not (name or "").strip():
+        return []
+    return _accessible(user=user, name_index=blind_index(name, purpose="patient.name"))
+
+
+def patients_by_phone(*, user: User, phone: str) -> list[Patient]:
+    """Phone search (blind index of the digits) limited to patients the user holds a live grant for."""
     from hospital.crypto import blind_index
 
     from .services import phone_digits
@@ -283,78 +283,62 @@ def patients_by_phone(*, user: User, phone: str) -> list[Patient]:
     digits = phone_digits(phone)
     if len(digits) < 6:
         return []
-    return list(
-        Patient.objects.filter(
-            phone_index=blind_index(digits, purpose="patient.phone"),
-            grants__grantee=user,
-            grants__revoked_at__isnull=True,
-            grants__expires_at__gt=timezone.now(),
-        )
-        .distinct()
-        .order_by("mrn")
+    return _accessible(user=user, phone_index=blind_index(digits, purpose="patient.phone"))
+
+
+_PATIENT_PHI = (
+    "patient__name",
+    "patient__date_of_birth",
+    "patient__phone",
+    "patient__email",
+    "patient__address",
+    "patient__emergency_contact",
+)
+
+
+def _hospital_queue(*, user: User, model, status: str, secrets: tuple[str, ...], category: str, label: str) -> list:
+    """Work waiting at the user's hospital, oldest first: record numbers, never names. One query."""
+    if user.hospital_id is None:
+        return []
+    rows = list(
+        model.objects.filter(hospital_id=user.hospital_id, status=status)
+        .select_related("patient", "author")
+        .defer(*secrets, *_PATIENT_PHI)
+        .order_by("created_at", "id")[:200]
     )
+    if rows:
+        phi_accessed.send(
+            sender=_hospital_queue,
+            action="query",
+            category=category,
+            object_label=f"{label} of hospital {user.hospital_id}",
+            reason=f"{len(rows)} item(s)",
+            actor=user,
+        )
+    return rows
 
 
 def pharmacy_queue(*, user: User) -> list:
-    """Prescriptions waiting at the pharmacist's hospital, oldest first (record number, no name). One query."""
     from .models import Prescription, PrescriptionStatus
 
-    if user.hospital_id is None:
-        return []
-    rows = list(
-        Prescription.objects.filter(hospital_id=user.hospital_id, status=PrescriptionStatus.PRESCRIBED)
-        .select_related("patient", "author")
-        .defer(
-            "instructions",
-            "patient__name",
-            "patient__date_of_birth",
-            "patient__phone",
-            "patient__email",
-            "patient__address",
-            "patient__emergency_contact",
-        )
-        .order_by("created_at", "id")[:200]
+    return _hospital_queue(
+        user=user,
+        model=Prescription,
+        status=PrescriptionStatus.PRESCRIBED,
+        secrets=("instructions",),
+        category="prescription",
+        label="pharmacy queue",
     )
-    if rows:
-        phi_accessed.send(
-            sender=pharmacy_queue,
-            action="query",
-            category="prescription",
-            object_label=f"pharmacy queue of hospital {user.hospital_id}",
-            reason=f"{len(rows)} prescription(s)",
-            actor=user,
-        )
-    return rows
 
 
 def lab_queue(*, user: User) -> list:
-    """Orders waiting at the lab technician's hospital, oldest first (record number, no name). One query."""
     from .models import LabStatus, LabTest
 
-    if user.hospital_id is None:
-        return []
-    rows = list(
-        LabTest.objects.filter(hospital_id=user.hospital_id, status=LabStatus.ORDERED)
-        .select_related("patient", "author")
-        .defer(
-            "result",
-            "reference_range",
-            "patient__name",
-            "patient__date_of_birth",
-            "patient__phone",
-            "patient__email",
-            "patient__address",
-            "patient__emergency_contact",
-        )
-        .order_by("created_at", "id")[:200]
+    return _hospital_queue(
+        user=user,
+        model=LabTest,
+        status=LabStatus.ORDERED,
+        secrets=("result", "reference_range"),
+        category="lab_result",
+        label="lab queue",
     )
-    if rows:
-        phi_accessed.send(
-            sender=lab_queue,
-            action="query",
-            category="lab_result",
-            object_label=f"lab queue of hospital {user.hospital_id}",
-            reason=f"{len(rows)} order(s)",
-            actor=user,
-        )
-    return rows
