@@ -8,7 +8,17 @@ class RecordsConfig(AppConfig):
     def ready(self) -> None:
         from audit.registry import register
 
-        from .models import AccessGrant, Allergy, Appointment, ClinicalNote, Diagnosis, LabTest, Patient, Prescription
+        from .models import (
+            AccessGrant,
+            Allergy,
+            Appointment,
+            ClinicalNote,
+            Diagnosis,
+            Document,
+            LabTest,
+            Patient,
+            Prescription,
+        )
 
         register(
             Patient,
@@ -37,6 +47,7 @@ class RecordsConfig(AppConfig):
         register(
             Appointment, category="demographics", patient=lambda a: a.patient_id, label=lambda a: f"appointment {a.pk}"
         )
+        register(Document, category="document", patient=lambda d: d.patient_id, label=lambda d: f"document {d.pk}")
         register(
             ClinicalNote,
             category="clinical_note",

@@ -5,6 +5,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from fernet_fields import EncryptedCharField, EncryptedDateField, EncryptedTextField
 
+from .storage import document_storage
+
 
 class Patient(models.Model):
     mrn = models.CharField(
@@ -282,3 +284,22 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"appointment #{self.pk}"
+
+
+class Document(models.Model):
+    """An uploaded file, encrypted at rest (records.storage), checked against its digest on download."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="documents")
+    title = EncryptedCharField(max_length=200)
+    file = models.FileField(storage=document_storage, upload_to="")
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the plain file.")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"document #{self.pk}"

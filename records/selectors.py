@@ -180,6 +180,12 @@ def patient_chart(*, user: User, patient: Patient) -> dict | None:
             .select_related("clinician", "hospital")
             .order_by("-starts_at")[:50]
         )
+    if "diagnoses" in parts:
+        from .models import Document
+
+        chart["documents"] = list(
+            Document.objects.filter(patient=patient).select_related("uploaded_by").order_by("-created_at")
+        )
     if "lab" in parts:
         chart["lab"] = _lab_tests(patient)
         phi_accessed.send(
