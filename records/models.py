@@ -303,3 +303,9 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return f"document #{self.pk}"
+
+    def rotate_stored_files(self) -> None:
+        """Called by `manage.py rotate_keys`: rewrite this document's file under the newest key."""
+        from .storage import reencrypt
+
+        reencrypt(self.file.name)

@@ -1,5 +1,6 @@
 """File storage that encrypts on write and decrypts on read, with the keys of FERNET_KEYS."""
 
+import os
 import uuid
 
 from cryptography.fernet import Fernet, MultiFernet
@@ -35,3 +36,16 @@ class EncryptedFileSystemStorage(FileSystemStorage):
 
 def document_storage():
     return EncryptedFileSystemStorage()
+
+
+def reencrypt(name: str) -> None:
+    """Rewrite one stored file under the newest key (MultiFernet.rotate keeps the token's timestamp)."""
+    storage = EncryptedFileSystemStorage()
+    path = storage.path(name)
+    with open(path, "rb") as fh:
+        token = fh.read()
+    rotated = _fernet().rotate(token)
+    tmp = f"{path}.rotating"
+    with open(tmp, "wb") as fh:
+        fh.write(rotated)
+    os.replace(tmp, path)  # atomic: the file is readable under one key or the other at every moment

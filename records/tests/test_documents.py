@@ -1,6 +1,5 @@
 """Documents: encrypted on disk, typed by content, 10 MB at most, digest checked on download."""
 
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -104,3 +103,28 @@ def test_sniffing_is_by_content(tmp_path):
     assert sniff_document(b"\xff\xd8\xff\xe0....", "photo.JPG") == "image/jpeg"
     with pytest.raises(PatientError):
         sniff_document(b"GIF89a", "x.gif")
+
+
+@pytest.mark.django_db
+def test_rotate_keys_reencrypts_documents_too(setup, settings):
+    import secrets
+
+    from cryptography.fernet import InvalidToken
+    from django.core.management import call_command
+
+    from records.storage import EncryptedFileSystemStorage
+
+    settings.BASE_DIR = setup["root"]
+    upload(setup["doctor"], setup["patient"], "letter.pdf", PDF)
+    document = Document.objects.get()
+    old, new = settings.FERNET_KEYS[0], secrets.token_urlsafe(32)
+    settings.FERNET_KEYS = [new, old]
+    out = __import__("io").StringIO()
+    call_command("rotate_keys", stdout=out)
+    assert "records.Document files" in out.getvalue()
+    settings.FERNET_KEYS = [new]
+    assert EncryptedFileSystemStorage().read_decrypted(document.file.name) == PDF
+    assert setup["doctor"].get(reverse("records:document", args=[document.pk])).content == PDF
+    settings.FERNET_KEYS = [old]
+    with pytest.raises(InvalidToken):
+        EncryptedFileSystemStorage().read_decrypted(document.file.name)

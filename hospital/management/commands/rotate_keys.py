@@ -55,8 +55,30 @@ class Command(BaseCommand):
                 checkpoint_path.write_text(json.dumps(checkpoint))
                 self._progress(label, done, total)
             self._progress(label, total, total, end=True)
+        self._rotate_files(checkpoint, checkpoint_path, batch_size)
         checkpoint_path.unlink(missing_ok=True)
         self.stdout.write(self.style.SUCCESS("Every encrypted value now uses the newest key."))
+
+    def _rotate_files(self, checkpoint: dict, checkpoint_path: Path, batch_size: int) -> None:
+        """Stored documents: every file rewritten under the newest key (the apps that keep files say so)."""
+        from django.apps import apps
+
+        for model in apps.get_models():
+            rotate = getattr(model, "rotate_stored_files", None)
+            if rotate is None:
+                continue
+            label = f"{model._meta.label} files"
+            qs = model._default_manager.order_by("pk")
+            total, last_pk = qs.count(), checkpoint.get(label)
+            done = qs.filter(pk__lte=last_pk).count() if last_pk is not None else 0
+            remaining = qs.filter(pk__gt=last_pk) if last_pk is not None else qs
+            for obj in remaining.iterator(chunk_size=batch_size):
+                rotate(obj)
+                done += 1
+                checkpoint[label] = obj.pk
+                checkpoint_path.write_text(json.dumps(checkpoint))
+                self._progress(label, done, total)
+            self._progress(label, total, total, end=True)
 
     def _progress(self, label: str, done: int, total: int, end: bool = False) -> None:
         width = 30
