@@ -97,6 +97,11 @@ class DigestedRecord(models.Model):
 
     DIGEST_FIELDS: tuple[str, ...] = ()
 
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    hospital = models.ForeignKey("accounts.Hospital", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    digest = models.CharField(max_length=64, editable=False)
+
     class Meta:
         abstract = True
 
@@ -119,10 +124,6 @@ class Diagnosis(DigestedRecord):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="diagnoses")
     code = models.CharField(max_length=20, help_text="ICD-10 code, e.g. J18.9")
     text = EncryptedTextField()
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    hospital = models.ForeignKey("accounts.Hospital", on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField()
-    digest = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -177,10 +178,6 @@ class Prescription(DigestedRecord):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     dispensed_at = models.DateTimeField(null=True, blank=True)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    hospital = models.ForeignKey("accounts.Hospital", on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField()
-    digest = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -211,10 +208,6 @@ class LabTest(DigestedRecord):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     resulted_at = models.DateTimeField(null=True, blank=True)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    hospital = models.ForeignKey("accounts.Hospital", on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField()
-    digest = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -229,10 +222,6 @@ class ClinicalNote(DigestedRecord):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="notes")
     text = EncryptedTextField()
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    hospital = models.ForeignKey("accounts.Hospital", on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField()
-    digest = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -250,10 +239,6 @@ class Allergy(DigestedRecord):
         max_length=10, choices=[("mild", "Mild"), ("moderate", "Moderate"), ("severe", "Severe")]
     )
     reaction = EncryptedTextField(blank=True)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    hospital = models.ForeignKey("accounts.Hospital", on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField()
-    digest = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

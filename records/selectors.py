@@ -114,8 +114,36 @@ def _prescriptions(patient: Patient) -> list[dict]:
     return result
 
 
+def _audit_section(*, user: User, patient: Patient, category: str, label: str, items: list, name) -> None:
+    """One view row for a chart section, and one denied row per record that failed its digest."""
+    phi_accessed.send(
+        sender=patient_chart,
+        action="view",
+        category=category,
+        patient_id=patient.pk,
+        object_label=f"{label} of patient {patient.mrn}",
+        actor=user,
+    )
+    for item in items:
+        intact = item.intact if isinstance(item, DiagnosisView) else item["intact"]
+        if not intact:
+            item_id = item.id if isinstance(item, DiagnosisView) else item["id"]
+            phi_accessed.send(
+                sender=patient_chart,
+                action="view",
+                category=category,
+                patient_id=patient.pk,
+                object_label=f"{name} {item_id}",
+                outcome="denied",
+                actor=user,
+                reason="integrity check failed: the stored record does not match its digest",
+            )
+
+
 def patient_chart(*, user: User, patient: Patient) -> dict | None:
     """What `user` may see of the patient's chart, audited; None when they may see nothing."""
+    from .models import Allergy, Appointment, ClinicalNote, Document
+
     parts = record_parts(user=user, patient=patient)
     if not parts:
         phi_accessed.send(
@@ -137,109 +165,59 @@ def patient_chart(*, user: User, patient: Patient) -> dict | None:
         "notes": [],
         "allergies": [],
     }
-    phi_accessed.send(
-        sender=patient_chart,
-        action="view",
-        category="demographics",
-        patient_id=patient.pk,
-        object_label=f"chart of patient {patient.mrn}",
-        actor=user,
-    )
-    if "diagnoses" in parts:
-        chart["diagnoses"] = _diagnoses(patient)
-        phi_accessed.send(
-            sender=patient_chart,
-            action="view",
-            category="diagnosis",
-            patient_id=patient.pk,
-            object_label=f"diagnoses of patient {patient.mrn}",
-            actor=user,
-        )
-    if "diagnoses" in parts:
-        from .models import Allergy, ClinicalNote
-
-        chart["notes"] = _simple(ClinicalNote, patient, "text", ("text",))
-        chart["allergies"] = _simple(Allergy, patient, "reaction", ("substance", "severity", "reaction"))
-        for label, items in (("clinical note", chart["notes"]), ("allergy", chart["allergies"])):
-            for bad in [i for i in items if not i["intact"]]:
-                phi_accessed.send(
-                    sender=patient_chart,
-                    action="view",
-                    category="clinical_note",
-                    patient_id=patient.pk,
-                    object_label=f"{label} {bad['id']}",
-                    outcome="denied",
-                    actor=user,
-                    reason="integrity check failed: the stored record does not match its digest",
-                )
+    _audit_section(user=user, patient=patient, category="demographics", label="chart", items=[], name="")
     if "demographics" in parts:
-        from .models import Appointment
-
         chart["appointments"] = list(
             Appointment.objects.filter(patient=patient)
             .select_related("clinician", "hospital")
             .order_by("-starts_at")[:50]
         )
     if "diagnoses" in parts:
-        from .models import Document
-
+        chart["diagnoses"] = _diagnoses(patient)
+        chart["notes"] = _simple(ClinicalNote, patient, "text", ("text",))
+        chart["allergies"] = _simple(Allergy, patient, "reaction", ("substance", "severity", "reaction"))
         chart["documents"] = list(
             Document.objects.filter(patient=patient).select_related("uploaded_by").order_by("-created_at")
         )
+        _audit_section(
+            user=user,
+            patient=patient,
+            category="diagnosis",
+            label="diagnoses",
+            items=chart["diagnoses"],
+            name="diagnosis",
+        )
+        _audit_section(
+            user=user,
+            patient=patient,
+            category="clinical_note",
+            label="notes",
+            items=chart["notes"],
+            name="clinical note",
+        )
+        _audit_section(
+            user=user,
+            patient=patient,
+            category="clinical_note",
+            label="allergies",
+            items=chart["allergies"],
+            name="allergy",
+        )
     if "lab" in parts:
         chart["lab"] = _lab_tests(patient)
-        phi_accessed.send(
-            sender=patient_chart,
-            action="view",
-            category="lab_result",
-            patient_id=patient.pk,
-            object_label=f"lab tests of patient {patient.mrn}",
-            actor=user,
+        _audit_section(
+            user=user, patient=patient, category="lab_result", label="lab tests", items=chart["lab"], name="lab test"
         )
-        for bad in [t for t in chart["lab"] if not t["intact"]]:
-            phi_accessed.send(
-                sender=patient_chart,
-                action="view",
-                category="lab_result",
-                patient_id=patient.pk,
-                object_label=f"lab test {bad['id']}",
-                outcome="denied",
-                actor=user,
-                reason="integrity check failed: the stored record does not match its digest",
-            )
     if "prescriptions" in parts:
         chart["prescriptions"] = _prescriptions(patient)
-        phi_accessed.send(
-            sender=patient_chart,
-            action="view",
+        _audit_section(
+            user=user,
+            patient=patient,
             category="prescription",
-            patient_id=patient.pk,
-            object_label=f"prescriptions of patient {patient.mrn}",
-            actor=user,
+            label="prescriptions",
+            items=chart["prescriptions"],
+            name="prescription",
         )
-        for bad in [p for p in chart["prescriptions"] if not p["intact"]]:
-            phi_accessed.send(
-                sender=patient_chart,
-                action="view",
-                category="prescription",
-                patient_id=patient.pk,
-                object_label=f"prescription {bad['id']}",
-                outcome="denied",
-                actor=user,
-                reason="integrity check failed: the stored record does not match its digest",
-            )
-    if "diagnoses" in parts:
-        for bad in [d for d in chart["diagnoses"] if not d.intact]:
-            phi_accessed.send(
-                sender=patient_chart,
-                action="view",
-                category="diagnosis",
-                patient_id=patient.pk,
-                object_label=f"diagnosis {bad.id}",
-                outcome="denied",
-                actor=user,
-                reason="integrity check failed: the stored record does not match its digest",
-            )
     return chart
 
 
