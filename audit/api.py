@@ -24,7 +24,7 @@ class CanViewAudit(BasePermission):
 
 
 class AuditEventSerializer(serializers.Serializer):
-    seq = serializers.IntegerField()
+    seq = serializers.IntegerField(allow_null=True, help_text="Place in the hash chain; null until sealed.")
     occurred_at = serializers.DateTimeField()
     activity_at = serializers.DateTimeField(allow_null=True)
     actor_id = serializers.IntegerField(allow_null=True)

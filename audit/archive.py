@@ -65,6 +65,7 @@ def archive_before(*, before: datetime, output: Path, purge: bool = False) -> Au
     Only a contiguous run from the start of the table is archived, so the chain left in the
     database still starts from a known anchor.
     """
+    chain.seal_pending()  # archive only sealed events, and all that are due
     anchor = AuditArchive.objects.order_by("-last_seq").first()
     first_seq = anchor.last_seq + 1 if anchor else 1
     newer = AuditEvent.objects.filter(seq__gte=first_seq, occurred_at__gte=before).order_by("seq").first()

@@ -1,10 +1,21 @@
-"""The hash chain: canonical content of an event, its hash, and the serialized append."""
+"""The hash chain: canonical content of an event, its hash, and the sealer that links events.
+
+Writers only insert events (one INSERT in their own transaction, no lock shared with other
+writers). The sealer takes the chain head's lock, gives every committed, unsealed event the
+next `seq`, the previous event's hash and its own hash, and moves the head, in one transaction.
+Sealers are serialized on the head row, so the chain never forks; each event is sealed once.
+Sealing runs soon after commit (at most every AUDIT_SEAL_INTERVAL seconds per process), every
+few seconds from Celery beat, and before the chain is verified or archived.
+"""
 
 import hashlib
 import json
+import threading
+import time
 from datetime import UTC, datetime
 
-from django.db import connection, models
+from django.conf import settings
+from django.db import connection, models, transaction
 
 GENESIS = "0" * 64
 
@@ -55,36 +66,51 @@ def event_values(event) -> dict:
     return {name: getattr(event, name) for name in HASHED_FIELDS}
 
 
-# Plain, constant SQL: this runs inside every audited write, and building these two queries
-# with the ORM was most of the audit's cost. The table is ChainHead's (audit_chainhead).
+# Plain, constant SQL. The table is ChainHead's (audit_chainhead).
 _SELECT_HEAD = "SELECT seq, hash FROM audit_chainhead WHERE id = %s"
 _SELECT_HEAD_FOR_UPDATE = "SELECT seq, hash FROM audit_chainhead WHERE id = %s FOR UPDATE"
+_SELECT_HEAD_SKIP_LOCKED = "SELECT seq, hash FROM audit_chainhead WHERE id = %s FOR UPDATE SKIP LOCKED"
 _ADVANCE_HEAD = "UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = %s"
 
 
-def lock_head() -> tuple[int, str]:
-    """Lock the chain head and return (seq, hash) of the last event.
+def lock_head(*, skip_locked: bool = False) -> tuple[int, str] | None:
+    """Lock the chain head and return (seq, hash) of the last sealed event.
 
-    The row lock lasts until the surrounding transaction ends, so appends never interleave.
+    The row lock lasts until the surrounding transaction ends, so sealers never interleave.
+    With `skip_locked`, return None at once when another sealer holds it (MariaDB/MySQL).
     On SQLite the IMMEDIATE transaction already holds the database's write lock.
     """
-    sql = _SELECT_HEAD_FOR_UPDATE if connection.features.has_select_for_update else _SELECT_HEAD
+    features = connection.features
+    if not features.has_select_for_update:
+        sql = _SELECT_HEAD
+    elif skip_locked and features.has_select_for_update_skip_locked:
+        sql = _SELECT_HEAD_SKIP_LOCKED
+    else:
+        sql = _SELECT_HEAD_FOR_UPDATE
     with connection.cursor() as cursor:
         cursor.execute(sql, [1])
         row = cursor.fetchone()
         if row is None:
-            _recreate_head()
-            cursor.execute(sql, [1])
-            row = cursor.fetchone()
+            if _recreate_head():
+                cursor.execute(sql, [1])
+                row = cursor.fetchone()
+            if row is None:
+                return None
     return int(row[0]), row[1]
 
 
-def _recreate_head() -> None:
-    """The head row is gone (a flushed database, or removed by hand): rebuild it from the last event."""
+def _recreate_head() -> bool:
+    """The head row is gone (a flushed database, or removed by hand): rebuild it from the last sealed event."""
     from .models import AuditEvent, ChainHead
 
-    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first() or (0, GENESIS)
+    if ChainHead.objects.filter(pk=1).exists():
+        return True  # it exists but another sealer holds it
+    last = AuditEvent.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", "hash").first() or (
+        0,
+        GENESIS,
+    )
     ChainHead.objects.get_or_create(pk=1, defaults={"seq": last[0], "hash": last[1]})
+    return True
 
 
 def advance_head(seq: int, hash_: str) -> None:
@@ -135,3 +161,75 @@ def insert_event(values: dict):
     event._state.adding = False
     event._state.db = connection.alias
     return event
+
+
+SEAL_BATCH = 500
+
+
+def _seal_statement(count: int) -> str:
+    """One UPDATE for a batch: each row's chain fields by id, only while the row is still unsealed."""
+    cases = " ".join(["WHEN %s THEN %s"] * count)
+    ids = ", ".join(["%s"] * count)
+    return (
+        f"UPDATE audit_auditevent SET seq = CASE id {cases} END, prev_hash = CASE id {cases} END,"  # noqa: S608
+        f" hash = CASE id {cases} END WHERE seq IS NULL AND id IN ({ids})"  # placeholders only
+    )
+
+
+def seal_pending(*, limit: int | None = None, wait: bool = True) -> int:
+    """Seal committed events that have no place in the chain yet, oldest id first. Return how many.
+
+    With wait=False, give up at once when another sealer is at work (it will seal what we would have).
+    """
+    from .models import AuditEvent
+
+    sealed = 0
+    while limit is None or sealed < limit:
+        batch = SEAL_BATCH if limit is None else min(SEAL_BATCH, limit - sealed)
+        with transaction.atomic():
+            head = lock_head(skip_locked=not wait)
+            if head is None:
+                return sealed
+            seq, prev = head
+            pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:batch])
+            if not pending:
+                return sealed
+            seq_params, prev_params, hash_params = [], [], []
+            for event in pending:
+                seq += 1
+                event.seq, event.prev_hash = seq, prev
+                event.hash = compute_hash(event_values(event))
+                seq_params += [event.pk, seq]
+                prev_params += [event.pk, prev]
+                hash_params += [event.pk, event.hash]
+                prev = event.hash
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _seal_statement(len(pending)), seq_params + prev_params + hash_params + [e.pk for e in pending]
+                )
+                if cursor.rowcount != len(pending):
+                    # Another sealer got there (it cannot, holding the head; but never fork the chain).
+                    raise RuntimeError("audit events changed while being sealed; nothing was sealed")
+            advance_head(seq, prev)
+        sealed += len(pending)
+        if len(pending) < batch:
+            return sealed
+    return sealed
+
+
+_last_seal = 0.0
+_seal_lock = threading.Lock()
+
+
+def seal_soon() -> None:
+    """Called after a transaction that wrote events commits: seal, at most every AUDIT_SEAL_INTERVAL s."""
+    global _last_seal
+    interval = getattr(settings, "AUDIT_SEAL_INTERVAL", 1.0)
+    now = time.monotonic()
+    if now - _last_seal < interval or not _seal_lock.acquire(blocking=False):
+        return
+    try:
+        _last_seal = now
+        seal_pending(wait=False)
+    finally:
+        _seal_lock.release()

@@ -54,9 +54,19 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
-    """One audited happening. Never updated, never deleted (see also audit_db_grants)."""
+    """One audited happening. Never changed, never deleted (see also audit_db_grants).
 
-    seq = models.BigIntegerField(unique=True, help_text="Position in the hash chain, from 1, without gaps.")
+    A row is written in the transaction of the change it records, without its chain fields;
+    the sealer (audit.chain.seal_pending) gives it its place in the chain soon after commit,
+    once: `seq`, `prev_hash` and `hash` go from empty to set and never change again.
+    """
+
+    seq = models.BigIntegerField(
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Position in the hash chain, from 1, without gaps; empty until sealed.",
+    )
     occurred_at = models.DateTimeField(help_text="When the event was recorded.")
     activity_at = models.DateTimeField(null=True, blank=True, help_text="When the activity happened, if different.")
     actor_id = models.BigIntegerField(null=True, blank=True, help_text="User id; kept if the user is deleted.")
@@ -76,8 +86,8 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     reason = models.TextField(blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.SUCCESS)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -93,7 +103,8 @@ class AuditEvent(models.Model):
         permissions = [("export_auditevent", "Can export audit events")]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} by {self.actor_name or 'system'} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+        place = f"#{self.seq}" if self.seq is not None else f"(unsealed, id {self.pk})"
+        return f"{place} {self.action} by {self.actor_name or 'system'} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -105,7 +116,7 @@ class AuditEvent(models.Model):
 
 
 class ChainHead(models.Model):
-    """The end of the chain. Its row lock serializes appends so concurrent writers never fork it."""
+    """The end of the chain. Its row lock serializes sealers so the chain never forks."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)

@@ -65,10 +65,10 @@ def audit_event_record(
     activity_at=None,
     force: bool = False,
 ) -> AuditEvent | None:
-    """Append one event to the chain inside the caller's transaction.
+    """Insert one event inside the caller's transaction; it commits or rolls back with the change.
 
-    Appends are serialized on the chain head (a row lock on MariaDB/MySQL; SQLite's
-    IMMEDIATE transactions serialize writers already), so the chain never forks.
+    The event is linked into the hash chain by the sealer shortly after commit (audit.chain),
+    so writers never wait for one another on the chain.
     """
     if not audit_enabled() and not force:
         return None
@@ -89,12 +89,9 @@ def audit_event_record(
         "outcome": str(outcome),
         **_actor_fields(actor),
     }
-    last_seq, last_hash = chain.lock_head()
-    values["seq"] = last_seq + 1
-    values["prev_hash"] = last_hash
-    values["hash"] = chain.compute_hash(values)
+    values["seq"], values["prev_hash"], values["hash"] = None, "", ""
     event = chain.insert_event(values)
-    chain.advance_head(event.seq, event.hash)
+    transaction.on_commit(chain.seal_soon, robust=True)  # a failed seal never fails the request
     return event
 
 

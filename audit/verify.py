@@ -15,12 +15,16 @@ class ChainReport:
     bad_id: int | None = None
 
 
-def verify_chain(*, batch_size: int = 2000, start_seq: int | None = None, start_hash: str | None = None) -> ChainReport:
-    """Recompute every hash in chain order; check links, gaps and the head.
+def verify_chain(
+    *, batch_size: int = 2000, start_seq: int | None = None, start_hash: str | None = None, seal: bool = True
+) -> ChainReport:
+    """Seal what is pending, then recompute every hash in chain order; check links, gaps and the head.
 
     Edits show as a hash mismatch, deletions as a gap in `seq` (or a head ahead of the last
     row), rows inserted out of band as a broken link or a sequence out of place.
     """
+    if seal:
+        chain.seal_pending()
     if start_seq is None:
         # Events archived and removed from the table: the chain goes on from the archive's end.
         anchor = AuditArchive.objects.filter(purged=True).order_by("-last_seq").first()
@@ -29,7 +33,7 @@ def verify_chain(*, batch_size: int = 2000, start_seq: int | None = None, start_
             return ChainReport(False, 0, f"events up to #{anchor.last_seq} were archived but are still present")
     expected_seq, prev_hash, checked = start_seq, start_hash or chain.GENESIS, 0
     last_seq = start_seq - 1
-    qs = AuditEvent.objects.filter(seq__gte=start_seq).order_by("seq")
+    qs = AuditEvent.objects.filter(seq__gte=start_seq).order_by("seq")  # unsealed rows (seq NULL) wait
     for event in qs.iterator(chunk_size=batch_size):
         where = {"bad_seq": event.seq, "bad_id": event.pk}
         if event.seq != expected_seq:

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import connection, connections, transaction
 
 from accounts.models import Hospital
+from audit.chain import seal_pending
 from audit.models import AuditEvent
 from audit.verify import verify_chain
 from hospital import context
@@ -21,7 +22,9 @@ def needs_mariadb():
         pytest.fail("These tests need DATABASE_URL on MariaDB/MySQL; run them with -m mariadb there.")
 
 
-def test_twenty_threads_writing_at_once_keep_one_unforked_chain():
+def test_twenty_threads_writing_at_once_keep_one_unforked_chain(settings):
+    # Every commit also tries to seal (no rate limit), so sealers race one another as well.
+    settings.AUDIT_SEAL_INTERVAL = 0
     threads_n, writes_each = 20, 5
     barrier = threading.Barrier(threads_n)
     errors = []
@@ -49,17 +52,22 @@ def test_twenty_threads_writing_at_once_keep_one_unforked_chain():
     created = AuditEvent.objects.filter(action="create", object_label__startswith="hospital T")
     assert created.count() == threads_n * writes_each, "exactly one row per write"
     assert AuditEvent.objects.count() == before + threads_n * writes_each
+    assert AuditEvent.objects.filter(seq__isnull=False).count() > before, "commits sealed on the way"
     report = verify_chain()
     assert report.ok, report.problem
     seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
-    assert seqs == list(range(1, len(seqs) + 1))
+    assert None not in seqs and seqs == list(range(1, len(seqs) + 1))
 
 
-def test_granted_application_user_cannot_update_or_delete_audit_rows(capsys):
+def test_granted_application_user_cannot_change_or_delete_audit_rows(capsys, settings):
     import MySQLdb  # the mysql extra; imported here so collecting on SQLite needs no driver
 
+    settings.AUDIT_SEAL_INTERVAL = 3600  # nothing sealed after commit: this test seals by hand
     with context.bind(context.RequestContext(username="grants-test", origin="test")):
         Hospital.objects.create(code="GRT", name="Grant test", region="R")
+        seal_pending()
+        Hospital.objects.create(code="GRU", name="Grant test, unsealed", region="R")
+    assert AuditEvent.objects.filter(seq__isnull=True).exists()
     settings_dict = connection.settings_dict
     host = settings_dict["HOST"] or "localhost"
     account_host = "localhost" if host in ("localhost", "") else host
@@ -89,13 +97,31 @@ def test_granted_application_user_cannot_update_or_delete_audit_rows(capsys):
             cur.execute("SELECT COUNT(*) FROM accounts_hospital")  # the rest of the schema stays usable
             with pytest.raises(MySQLdb.OperationalError) as denied_update:
                 cur.execute("UPDATE audit_auditevent SET reason = 'edited'")
-            assert denied_update.value.args[0] == 1142
+            assert denied_update.value.args[0] == 1143  # column command denied: content never changes
             with pytest.raises(MySQLdb.OperationalError) as denied_delete:
                 cur.execute("DELETE FROM audit_auditevent")
             assert denied_delete.value.args[0] == 1142
+            # A sealed event cannot be re-chained, by this account or any other (the trigger).
+            cur.execute("SELECT id FROM audit_auditevent WHERE seq IS NOT NULL ORDER BY id LIMIT 1")
+            sealed_id = cur.fetchone()[0]
+            with pytest.raises(MySQLdb.OperationalError) as resealed:
+                cur.execute("UPDATE audit_auditevent SET hash = REPEAT('f', 64) WHERE id = %s", [sealed_id])
+            assert resealed.value.args[0] == 1644 and "sealed" in resealed.value.args[1]
         finally:
             probe.close()
+        # The application's sealer, running as that account, links the unsealed events.
+        saved = dict(connection.settings_dict)
+        connection.close()
+        connection.settings_dict.update(USER=user, PASSWORD=password)
+        try:
+            assert seal_pending() >= 1
+        finally:
+            connection.close()
+            connection.settings_dict.clear()
+            connection.settings_dict.update(saved)
     finally:
         with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER IF EXISTS audit_auditevent_sealed")
             cursor.execute("DROP USER %s@%s", [user, account_host])
+    assert not AuditEvent.objects.filter(seq__isnull=True).exists()
     assert verify_chain().ok

@@ -16,7 +16,7 @@ def test_switching_auditing_off_and_on_is_recorded(settings):
     assert audit_state_sync() is False  # first start with auditing on: nothing to say
     settings.AUDIT_ENABLED = False
     assert audit_state_sync() is True
-    off = AuditEvent.objects.filter(action="audit_settings_changed").latest("seq")
+    off = AuditEvent.objects.filter(action="audit_settings_changed").latest("id")
     assert off.changes == {"AUDIT_ENABLED": {"old": "True", "new": "False"}}
     assert AuditState.objects.get().enabled is False
     before = AuditEvent.objects.count()

@@ -20,7 +20,7 @@ from tests.factories import HospitalFactory
 
 
 def events(**kw):
-    return list(AuditEvent.objects.filter(**kw).order_by("seq"))
+    return list(AuditEvent.objects.filter(**kw).order_by("id"))
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ class TestModelWrites:
         hospital.save()  # nothing changed: no row
         pk = hospital.pk
         hospital.delete()
-        rows = list(AuditEvent.objects.order_by("seq"))[start:]
+        rows = list(AuditEvent.objects.order_by("id"))[start:]
         assert [r.action for r in rows] == ["create", "update", "delete"]
         created, updated, deleted = rows
         assert created.changes["name"] == {"new": "Audit General"}
@@ -217,7 +217,7 @@ class TestChain:
         for i in range(12):
             audit_event_record(action="view", category="diagnosis", patient_id=i, object_label=f"record {i}")
         assert verify_chain().ok
-        return list(AuditEvent.objects.order_by("seq"))
+        return list(AuditEvent.objects.order_by("id"))
 
     def run_verify(self):
         with pytest.raises(SystemExit) as exc:
@@ -322,3 +322,82 @@ class TestSnapshot:
         ChainHead.objects.all().delete()
         audit_event_record(action="view", category="security", object_label="b")
         assert verify_chain().ok
+
+
+@pytest.mark.django_db
+class TestSealing:
+    def test_writers_insert_unsealed_rows_and_the_sealer_links_them_in_id_order(self, actor_context):
+        from audit import chain
+
+        chain.seal_pending()
+        first = [audit_event_record(action="view", category="diagnosis", object_label=f"s{i}") for i in range(3)]
+        assert all(e.seq is None and e.hash == "" and e.prev_hash == "" for e in first)
+        assert chain.seal_pending() == 3
+        sealed = list(AuditEvent.objects.filter(pk__in=[e.pk for e in first]).order_by("id"))
+        seqs = [e.seq for e in sealed]
+        assert seqs == list(range(seqs[0], seqs[0] + 3))
+        assert [e.prev_hash for e in sealed[1:]] == [e.hash for e in sealed[:-1]]
+        assert all(chain.compute_hash(chain.event_values(e)) == e.hash for e in sealed)
+        assert verify_chain(seal=False).ok
+
+    def test_sealing_again_changes_nothing(self, actor_context):
+        from audit import chain
+
+        for i in range(4):
+            audit_event_record(action="view", category="diagnosis", object_label=f"t{i}")
+        chain.seal_pending()
+        before = list(AuditEvent.objects.order_by("id").values_list("id", "seq", "prev_hash", "hash"))
+        assert chain.seal_pending() == 0
+        assert list(AuditEvent.objects.order_by("id").values_list("id", "seq", "prev_hash", "hash")) == before
+
+    def test_batches_continue_one_chain(self, actor_context, monkeypatch):
+        from audit import chain
+
+        monkeypatch.setattr(chain, "SEAL_BATCH", 2)
+        for i in range(5):
+            audit_event_record(action="view", category="diagnosis", object_label=f"b{i}")
+        assert chain.seal_pending(limit=3) == 3
+        assert AuditEvent.objects.filter(seq__isnull=True).count() >= 2
+        chain.seal_pending()
+        assert not AuditEvent.objects.filter(seq__isnull=True).exists()
+        assert verify_chain(seal=False).ok
+
+    def test_unsealed_rows_are_not_verified_until_sealed_but_verify_seals_first(self, actor_context):
+        audit_event_record(action="view", category="diagnosis", object_label="late")
+        assert verify_chain(seal=False).ok
+        assert AuditEvent.objects.filter(seq__isnull=True).exists()
+        report = verify_chain()
+        assert report.ok and not AuditEvent.objects.filter(seq__isnull=True).exists()
+
+    def test_the_beat_task_seals(self, actor_context, settings):
+        from audit.tasks import seal_chain
+
+        audit_event_record(action="view", category="diagnosis", object_label="beat")
+        assert seal_chain() >= 1
+        assert not AuditEvent.objects.filter(seq__isnull=True).exists()
+        schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+        assert "audit.tasks.seal_chain" in schedule
+
+
+@pytest.mark.django_db(transaction=True)
+class TestSealingAfterCommit:
+    def test_a_committed_write_is_sealed_right_after_commit(self, actor_context, settings):
+        settings.AUDIT_SEAL_INTERVAL = 0
+        with transaction.atomic():
+            Hospital.objects.create(code="SEA", name="Sealed General", region="R")
+        row = AuditEvent.objects.get(action="create", object_label="hospital SEA")
+        assert row.seq is not None and len(row.hash) == 64
+
+    def test_sealing_is_rate_limited_per_process(self, actor_context, settings):
+        from audit import chain
+
+        settings.AUDIT_SEAL_INTERVAL = 3600
+        chain.seal_soon()  # may seal; then no more for an hour
+        with transaction.atomic():
+            Hospital.objects.create(code="SEB", name="Later General", region="R")
+        chain._last_seal = __import__("time").monotonic()
+        with transaction.atomic():
+            Hospital.objects.create(code="SEC", name="Later Still", region="R")
+        assert AuditEvent.objects.get(action="create", object_label="hospital SEC").seq is None
+        assert verify_chain().ok
+        assert AuditEvent.objects.get(action="create", object_label="hospital SEC").seq is not None

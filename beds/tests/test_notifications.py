@@ -226,7 +226,7 @@ class TestExpiringHolds:
             actor=people[0]["coordinator"], patient=PatientFactory(), kind="icu", hospital=cgh[0], minutes=5
         )
         notify.holds_notify_expiring()
-        row = AuditEvent.objects.filter(object_label=f"admission {hold.pk}", action="update").latest("seq")
+        row = AuditEvent.objects.filter(object_label=f"admission {hold.pk}", action="update").latest("id")
         assert "expiry_notified_at" in row.changes
 
     def test_release_task_releases_expired_holds_and_tells_the_ward(self, cgh, people):

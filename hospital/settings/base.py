@@ -231,6 +231,7 @@ CELERY_BEAT_SCHEDULE = {
     "beds-release-expired-holds": {"task": "beds.tasks.release_expired_holds", "schedule": 60.0},
     "beds-notify-expiring-holds": {"task": "beds.tasks.notify_expiring_holds", "schedule": 60.0},
     "records-expire-grants": {"task": "records.tasks.expire_grants", "schedule": 60.0},
+    "audit-seal-chain": {"task": "audit.tasks.seal_chain", "schedule": 5.0},
 }
 
 REST_FRAMEWORK = {
@@ -319,6 +320,9 @@ ANONYMOUS_USER_NAME = None
 # Auditing. Turning it off is recorded in the audit trail and warned about by check --deploy.
 AUDIT_ENABLED = env.bool("AUDIT_ENABLED", default=True)
 AUDIT_RETENTION_YEARS = env.int("AUDIT_RETENTION_YEARS", default=10)
+# Events are linked into the hash chain after commit, at most this often per process (seconds);
+# Celery beat seals the rest every few seconds, and verify/archive seal before they read.
+AUDIT_SEAL_INTERVAL = env.float("AUDIT_SEAL_INTERVAL", default=1.0)
 
 # Beds.
 BED_HOLD_MINUTES = env.int("BED_HOLD_MINUTES", default=30)

@@ -3,11 +3,14 @@ from django.db import connection
 
 from audit.models import AuditEvent
 
+TRIGGER = "audit_auditevent_sealed"
+
 
 class Command(BaseCommand):
     help = (
-        "Print MariaDB/MySQL GRANT statements that give the application's database user INSERT and "
-        "SELECT only on the audit table (and full use of the other tables). Run them as an administrator."
+        "Print MariaDB/MySQL statements that give the application's database user INSERT and SELECT on "
+        "the audit table, UPDATE of its three chain columns only, and a trigger that refuses any change "
+        "to a sealed event (and full use of the other tables). Run them as an administrator."
     )
 
     def add_arguments(self, parser):
@@ -30,11 +33,21 @@ class Command(BaseCommand):
         tables = sorted(t for t in connection.introspection.table_names() if t != audit_table)
         lines = [
             f"-- Application account {account}: everything on every table but {audit_table},",
-            "-- where it may only add and read rows. Re-run after migrations that add tables.",
+            "-- where it may add and read rows and fill in the chain columns (seq, prev_hash, hash) of",
+            "-- an event not sealed yet; the trigger refuses any change to a sealed event, for every",
+            "-- account. Re-run after migrations that add tables.",
             f"REVOKE ALL PRIVILEGES, GRANT OPTION FROM {account};",
         ]
         for table in tables:
             lines.append(f"GRANT SELECT, INSERT, UPDATE, DELETE ON `{database}`.`{table}` TO {account};")
-        lines.append(f"GRANT SELECT, INSERT ON `{database}`.`{audit_table}` TO {account};")
+        chain_columns = "seq, prev_hash, hash"
+        lines.append(f"GRANT SELECT, INSERT, UPDATE ({chain_columns}) ON `{database}`.`{audit_table}` TO {account};")
+        lines.append(f"DROP TRIGGER IF EXISTS `{database}`.`{TRIGGER}`;")
+        # Printed for an administrator to run; every name in it is checked above.
+        trigger_head = f"`{database}`.`{TRIGGER}` BEFORE UPDATE ON `{database}`.`{audit_table}` FOR EACH ROW"
+        lines.append(
+            "CREATE TRIGGER " + trigger_head + " IF OLD.seq IS NOT NULL THEN SIGNAL SQLSTATE '45000'"
+            " SET MESSAGE_TEXT = 'A sealed audit event cannot be changed'; END IF;"
+        )
         lines.append("FLUSH PRIVILEGES;")
         self.stdout.write("\n".join(lines))
