@@ -66,14 +66,33 @@ def _clock(moment: datetime | None) -> str:
 
 
 def admission_event(admission: Admission, event: str, *, also_hospital_id: int | None = None) -> None:
-    """Notify the admission's hospital's ward staff and every coordinator. Called by the services
-    inside their transaction: the notifications commit (and are delivered) with the change or not at all.
+    """Have the admission's hospital's ward staff and every coordinator notified, once the
+    caller's transaction commits (never for a rolled-back change). The fan-out (who, and one
+    inbox row each) runs in a worker, off the booking's path: the task gets ids only.
 
     event: booked, held, confirmed, transferred, discharged, hold_released, hold_expiring.
     `also_hospital_id`: another hospital whose staff must hear of it too (the source of a transfer).
     """
     if event not in EVENTS:
         raise ValueError(f"unknown admission event {event!r}")
+    admission_id = admission.pk
+
+    def queue() -> None:
+        from .tasks import announce_admission
+
+        announce_admission.delay(admission_id, event, also_hospital_id)
+
+    transaction.on_commit(queue, robust=True)
+
+
+def admission_announce(admission_id: int, event: str, *, also_hospital_id: int | None = None) -> int:
+    """Write the notifications of one admission event (their delivery is queued after commit).
+    Returns how many were written."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown admission event {event!r}")
+    admission = Admission.objects.filter(pk=admission_id).only("pk", "bed_id", "hold_expires_at").first()
+    if admission is None:
+        return 0
     bed = Bed.objects.select_related("ward", "hospital").get(pk=admission.bed_id)
     fields = {
         "kind": BedKind(bed.kind).label,
@@ -84,7 +103,7 @@ def admission_event(admission: Admission, event: str, *, also_hospital_id: int |
         "expires": _clock(admission.hold_expires_at),
     }
     subject, body = _TEXTS[event]
-    notification_create(
+    written = notification_create(
         recipients=users_to_notify(
             hospital_ids=sorted({bed.hospital_id, also_hospital_id} - {None}),
             hospital_roles=WARD_ROLES,
@@ -95,6 +114,7 @@ def admission_event(admission: Admission, event: str, *, also_hospital_id: int |
         body=body.format(**fields),
         link=reverse("beds:hospital", args=[bed.hospital_id]),
     )
+    return len(written)
 
 
 def alert_event(alert: EmergencyAlert) -> None:
@@ -151,6 +171,7 @@ def holds_notify_expiring(*, now: datetime | None = None, within: timedelta = EX
             # save(), never QuerySet.update(): admissions are audited.
             admission.expiry_notified_at = now
             admission.save(update_fields=["expiry_notified_at"])
-            admission_event(admission, "hold_expiring")
+            # Already in a worker: written in this transaction, with the mark that it was announced.
+            admission_announce(admission.pk, "hold_expiring")
             announced += 1
     return announced

@@ -87,8 +87,11 @@ def _reserve_bed(*, kind: str, priority: str, hospital: Hospital | None, region:
 
 
 def _create(admission: Admission) -> Admission:
-    # The related objects were just loaded (and the bed locked): no need to re-query them.
-    admission.full_clean(exclude=["live_bed", "active_patient", "patient", "bed", "hospital", "booked_by"])
+    # The related objects were just loaded (and the bed locked): no need to re-query them. The
+    # uniqueness and check constraints are the database's to enforce (see the IntegrityError below);
+    # checking them here first would cost a query each and still race.
+    admission.clean_fields(exclude=["live_bed", "active_patient", "patient", "bed", "hospital", "booked_by"])
+    admission.clean()
     try:
         with transaction.atomic():
             admission.save()

@@ -123,15 +123,21 @@ class TestBooking:
 
 @pytest.mark.django_db
 class TestEvents:
-    def test_every_admission_event_notifies_with_its_own_subject(self, cgh, people):
+    def test_every_admission_event_notifies_with_its_own_subject(self, cgh, people, django_capture_on_commit_callbacks):
         hospital, beds = cgh
         actor = people[0]["coordinator"]
-        hold = admission_hold(actor=actor, patient=PatientFactory(), kind="icu", hospital=hospital)
-        admission_confirm_hold(actor=actor, admission_id=hold.pk)
-        admission_transfer(actor=actor, admission_id=hold.pk, to_bed_id=beds[1].pk)
-        admission_discharge(actor=actor, admission_id=hold.pk)
-        released = admission_hold(actor=actor, patient=PatientFactory(), kind="icu", hospital=hospital)
-        admission_cancel_hold(actor=actor, admission_id=released.pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            hold = admission_hold(actor=actor, patient=PatientFactory(), kind="icu", hospital=hospital)
+        with django_capture_on_commit_callbacks(execute=True):
+            admission_confirm_hold(actor=actor, admission_id=hold.pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            admission_transfer(actor=actor, admission_id=hold.pk, to_bed_id=beds[1].pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            admission_discharge(actor=actor, admission_id=hold.pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            released = admission_hold(actor=actor, patient=PatientFactory(), kind="icu", hospital=hospital)
+        with django_capture_on_commit_callbacks(execute=True):
+            admission_cancel_hold(actor=actor, admission_id=released.pk)
 
         subjects = {
             kind: set(Notification.objects.filter(kind=kind).values_list("subject", flat=True))
@@ -146,7 +152,9 @@ class TestEvents:
         }
         assert Notification.objects.filter(kind="admission.held").count() == 2 * len(people[0])
 
-    def test_a_transfer_to_another_hospital_notifies_both_hospitals_staff(self, cgh, people, make_user):
+    def test_a_transfer_to_another_hospital_notifies_both_hospitals_staff(
+        self, cgh, people, make_user, django_capture_on_commit_callbacks
+    ):
         hospital, _ = cgh
         hear, _ = people
         actor = people[0]["coordinator"]
@@ -154,7 +162,8 @@ class TestEvents:
         east_nurse = make_user(Role.NURSE, username="east.nurse", hospital=elsewhere.hospital)
         admission = admission_book(actor=actor, patient=PatientFactory(), kind="icu", hospital=hospital)
 
-        admission_transfer(actor=actor, admission_id=admission.pk, to_bed_id=elsewhere.pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            admission_transfer(actor=actor, admission_id=admission.pk, to_bed_id=elsewhere.pk)
 
         # The ward the patient leaves and the one they arrive at, and the coordinators.
         assert recipients("admission.transferred") == {east_nurse.username} | {u.username for u in hear.values()}
@@ -177,7 +186,23 @@ class TestEvents:
             make_user(Role.NURSE, username=f"extra{i}", hospital=hospital)
         # bed + recipients + one insert (+ savepoint statements); one row per recipient, no query each.
         with django_assert_max_num_queries(6):
-            notify.admission_event(admission, "booked")
+            assert notify.admission_announce(admission.pk, "booked") == len(people[0]) + 30
+
+    def test_the_booking_only_queues_the_fan_out_with_ids_after_commit(
+        self, cgh, people, django_capture_on_commit_callbacks, monkeypatch
+    ):
+        from beds import tasks
+
+        queued = []
+        monkeypatch.setattr(tasks.announce_admission, "delay", lambda *args: queued.append(args))
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            admission = admission_book(
+                actor=people[0]["coordinator"], patient=PatientFactory(), kind="icu", hospital=cgh[0]
+            )
+        assert not Notification.objects.exists() and queued == []
+        for callback in callbacks:
+            callback()
+        assert queued == [(admission.pk, "booked", None)]
 
 
 @pytest.mark.django_db
@@ -229,12 +254,15 @@ class TestExpiringHolds:
         row = AuditEvent.objects.filter(object_label=f"admission {hold.pk}", action="update").latest("id")
         assert "expiry_notified_at" in row.changes
 
-    def test_release_task_releases_expired_holds_and_tells_the_ward(self, cgh, people):
+    def test_release_task_releases_expired_holds_and_tells_the_ward(
+        self, cgh, people, django_capture_on_commit_callbacks
+    ):
         hospital, _ = cgh
         hold = admission_hold(actor=people[0]["coordinator"], patient=PatientFactory(), kind="icu", hospital=hospital)
         Admission.objects.filter(pk=hold.pk).update(hold_expires_at=timezone.now() - timedelta(seconds=1))
 
-        assert release_expired_holds.delay().get() == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            assert release_expired_holds.delay().get() == 1
 
         hold.refresh_from_db()
         assert hold.status == AdmissionStatus.CANCELLED
