@@ -113,9 +113,11 @@ def admission_book(
     priority: str = Priority.URGENT,
     reason: str = "",
 ) -> Admission:
-    """Find a free bed of `kind` (in `hospital`, or the best one in `region`), lock it and admit the patient."""
-    if Admission.objects.filter(active_patient=patient.pk).exists():
-        raise BookingError("This patient already has an active admission.")
+    """Find a free bed of `kind` (in `hospital`, or the best one in `region`), lock it and admit the patient.
+
+    A patient already admitted is refused by the database (Admission.active_patient is unique),
+    which _create turns into a clear message; asking first would cost every booking a query.
+    """
     bed = _reserve_bed(kind=kind, priority=priority, hospital=hospital, region=region)
     now = timezone.now()
     admission = _create(
