@@ -32,3 +32,20 @@ def broker_configured(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(deploy=True)
+def live_updates_reach_browsers(app_configs, **kwargs):
+    """With a worker, the board's recounts are announced from the worker's process: an in-memory
+    channel layer would keep them there, and the live boards would stop updating."""
+    backend = settings.CHANNEL_LAYERS.get("default", {}).get("BACKEND", "")
+    if settings.CELERY_BROKER_URL and backend.endswith("InMemoryChannelLayer"):
+        return [
+            Warning(
+                "CELERY_BROKER_URL is set but CHANNEL_LAYER_URL is not: live board updates sent by the worker "
+                "never reach the browsers.",
+                hint="Set CHANNEL_LAYER_URL=redis://... for the web processes and the worker.",
+                id="hospital.W002",
+            )
+        ]
+    return []

@@ -27,6 +27,7 @@ def production_env(**overrides) -> dict:
         DATABASE_URL="sqlite:////tmp/unused-production-check.sqlite3",
         ALLOWED_HOSTS="hospital.example.org",
         CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
+        CHANNEL_LAYER_URL="redis://127.0.0.1:6379/1",
     )
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}
@@ -54,6 +55,11 @@ def test_check_deploy_is_clean_under_production_settings():
 def test_check_deploy_warns_without_a_broker():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(CELERY_BROKER_URL=None))
     assert result.returncode != 0 and "hospital.W001" in result.stderr
+
+
+def test_check_deploy_warns_when_a_worker_could_not_reach_the_live_boards():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(CHANNEL_LAYER_URL=None))
+    assert result.returncode != 0 and "hospital.W002" in result.stderr
 
 
 @pytest.mark.django_db
