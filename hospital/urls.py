@@ -19,6 +19,7 @@ api_v1 = [
     path("notifications/<id:notification_id>/read/", NotificationReadView.as_view(), name="notification-read"),
     path("", include("beds.api_urls")),
     path("patients/<id:patient_id>/", PatientChartView.as_view(), name="patient-chart"),
+    path("", include("records.api_urls")),
 ]
 
 

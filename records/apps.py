@@ -11,6 +11,7 @@ class RecordsConfig(AppConfig):
         from .models import (
             AccessGrant,
             Allergy,
+            Amendment,
             Appointment,
             ClinicalNote,
             Diagnosis,
@@ -68,4 +69,12 @@ class RecordsConfig(AppConfig):
             secret=["test", "digest"],
             patient=lambda t: t.patient_id,
             label=lambda t: f"lab test {t.pk}",
+        )
+        # A patient's own words about their record: clinical text, never a value in the audit trail.
+        register(
+            Amendment,
+            category="clinical_note",
+            secret=["text", "denial_reason", "digest"],
+            patient=lambda a: a.patient_id,
+            label=lambda a: f"amendment {a.pk}",
         )

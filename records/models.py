@@ -1,8 +1,11 @@
 """Patients. Name and date of birth are encrypted at rest; the medical record number is not secret."""
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from fernet_fields import EncryptedCharField, EncryptedDateField, EncryptedTextField
 
 from .storage import document_storage
@@ -294,3 +297,88 @@ class Document(models.Model):
         from .storage import reencrypt
 
         reencrypt(self.file.name)
+
+
+class AmendmentStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    ACCEPTED = "accepted", "Accepted"
+    DENIED = "denied", "Denied"
+
+
+# The records a patient may ask to amend (content type model names); no target means their details.
+AMENDABLE_MODELS = ("diagnosis", "prescription", "labtest", "clinicalnote", "allergy")
+
+
+class Amendment(models.Model):
+    """A patient's request to amend their record (ONC 170.315(d)(4)), and the decision on it.
+
+    The target is one clinical record of the same patient, or none for the patient's details. The
+    target itself is never rewritten (its digest covers what was recorded): an accepted amendment is
+    shown appended to it. `digest` covers the request and the decision and is checked on every read.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="amendments")
+    target_type = models.ForeignKey(
+        "contenttypes.ContentType",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"app_label": "records", "model__in": AMENDABLE_MODELS},
+    )
+    target_id = models.PositiveBigIntegerField(null=True, blank=True)
+    target = GenericForeignKey("target_type", "target_id")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = EncryptedTextField()
+    status = models.CharField(max_length=16, choices=AmendmentStatus.choices, default=AmendmentStatus.REQUESTED)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    denial_reason = EncryptedTextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    digest = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["patient", "status"], name="amendment_patient_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target_type__isnull=True, target_id__isnull=True)
+                | Q(target_type__isnull=False, target_id__isnull=False),
+                name="amendment_target_whole_or_none",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=AmendmentStatus.REQUESTED, decided_by__isnull=True, decided_at__isnull=True)
+                | Q(
+                    status__in=[AmendmentStatus.ACCEPTED, AmendmentStatus.DENIED],
+                    decided_by__isnull=False,
+                    decided_at__isnull=False,
+                ),
+                name="amendment_decided_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"amendment #{self.pk}"
+
+    def compute_digest(self) -> str:
+        import hashlib
+        import json
+
+        content = {
+            "patient": self.patient_id,
+            "target_type": self.target_type_id,
+            "target_id": self.target_id,
+            "requested_by": self.requested_by_id,
+            "text": self.text,
+            "status": self.status,
+            "decided_by": self.decided_by_id,
+            "decided_at": self.decided_at.isoformat(timespec="microseconds") if self.decided_at else None,
+            "denial_reason": self.denial_reason,
+            "created_at": self.created_at.isoformat(timespec="microseconds"),
+        }
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+    def verify(self) -> bool:
+        return self.digest == self.compute_digest()

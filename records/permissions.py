@@ -51,3 +51,52 @@ def can_grant(user: User) -> bool:
     from accounts.roles import Role
 
     return user.is_superuser or user.has_role(Role.HOSPITAL_ADMIN)
+
+
+def is_clinician(user: User) -> bool:
+    from accounts.roles import Role
+
+    return user.has_role(Role.DOCTOR) or user.has_role(Role.NURSE)
+
+
+def can_view_appointments(*, user: User, patient: Patient, parts: set[str] | None = None) -> bool:
+    """Appointments are shown with the demographics: any grant (or the patient themself) opens them.
+    `parts`, when the caller already has them, saves a query (here and below)."""
+    if parts is None:
+        parts = record_parts(user=user, patient=patient)
+    return "demographics" in parts
+
+
+def can_book_appointment(*, user: User, patient: Patient, parts: set[str] | None = None) -> bool:
+    """Booking puts the chosen clinician on the full care team until a day after the appointment, so
+    only someone who could open the full record (a doctor or nurse with full access) or grant access
+    (a hospital admin) may book: a demographics-only grant must not widen itself."""
+    if can_grant(user):
+        return True
+    if parts is None:
+        parts = record_parts(user=user, patient=patient)
+    return is_clinician(user) and "diagnoses" in parts
+
+
+def can_manage_appointment(*, user: User, appointment, parts: set[str] | None = None) -> bool:
+    """Mark an appointment completed, cancelled or no-show: its clinician, or a doctor or nurse of its
+    hospital who may see the patient."""
+    if user.pk == appointment.clinician_id:
+        return True
+    if not is_clinician(user) or user.hospital_id is None or user.hospital_id != appointment.hospital_id:
+        return False
+    if parts is None:
+        parts = record_parts(user=user, patient=appointment.patient)
+    return "demographics" in parts
+
+
+def is_own_record(*, user: User, patient: Patient) -> bool:
+    """The user is the patient (the account linked to the record)."""
+    return user.is_authenticated and patient.user_id is not None and patient.user_id == user.pk
+
+
+def can_decide_amendment(*, user: User, patient: Patient, parts: set[str] | None = None) -> bool:
+    """A doctor or nurse with access to the patient's full record accepts or denies amendment requests."""
+    if parts is None:
+        parts = record_parts(user=user, patient=patient)
+    return is_clinician(user) and "diagnoses" in parts

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.fernet import InvalidToken
-from django.db.models import BinaryField, ExpressionWrapper, F
+from django.db.models import BinaryField, ExpressionWrapper, F, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from audit.signals import phi_accessed
 
-from .models import Diagnosis, Patient
-from .permissions import record_parts
+from .models import AMENDABLE_MODELS, AmendmentStatus, Appointment, Diagnosis, Patient
+from .permissions import can_decide_amendment, can_view_appointments, record_parts
 
 
 def patient_by_mrn(*, mrn: str) -> Patient | None:
@@ -35,6 +36,7 @@ class DiagnosisView:
     created_at: object
     author: str
     intact: bool
+    amendments: list = field(default_factory=list)
 
 
 def _verified(model, patient: Patient, secret: str):
@@ -125,9 +127,9 @@ def _audit_section(*, user: User, patient: Patient, category: str, label: str, i
         actor=user,
     )
     for item in items:
-        intact = item.intact if isinstance(item, DiagnosisView) else item["intact"]
+        intact = item["intact"] if isinstance(item, dict) else item.intact
         if not intact:
-            item_id = item.id if isinstance(item, DiagnosisView) else item["id"]
+            item_id = item["id"] if isinstance(item, dict) else item.id
             phi_accessed.send(
                 sender=patient_chart,
                 action="view",
@@ -218,13 +220,14 @@ def patient_chart(*, user: User, patient: Patient) -> dict | None:
             items=chart["prescriptions"],
             name="prescription",
         )
+    _chart_amendments(user=user, patient=patient, chart=chart)
     return chart
 
 
-def my_record(*, patient: Patient) -> dict:
-    from django.utils import timezone
-
-    from .models import AccessGrant, ConsentCode
+def my_record(*, user: User, patient: Patient) -> dict:
+    """The patient's own page: who may see the record, consent codes, amendment requests (and the
+    records they may be about), documents. Audited like any other read of the record."""
+    from .models import AccessGrant, ConsentCode, Document
 
     now = timezone.now()
     grants = list(
@@ -233,7 +236,28 @@ def my_record(*, patient: Patient) -> dict:
         )
     )
     codes = list(ConsentCode.objects.filter(patient=patient).order_by("-created_at")[:20])
-    return {"patient": patient, "grants": grants, "codes": codes, "now": now}
+    records = amendable_records(patient=patient)
+    labels = dict(records)
+    amendments = _amendments(patient=patient)
+    for amendment in amendments:
+        amendment.target_label = labels.get(amendment.target_key, "a record")
+    documents = list(
+        Document.objects.filter(patient=patient).select_related("uploaded_by").order_by("-created_at", "-id")[:200]
+    )
+    _audit_section(user=user, patient=patient, category="demographics", label="own record page", items=[], name="")
+    _audit_section(
+        user=user, patient=patient, category="clinical_note", label="amendments", items=amendments, name="amendment"
+    )
+    _audit_section(user=user, patient=patient, category="document", label="documents", items=[], name="")
+    return {
+        "patient": patient,
+        "grants": grants,
+        "codes": codes,
+        "now": now,
+        "amendable": records,
+        "amendments": amendments,
+        "documents": documents,
+    }
 
 
 def _accessible(*, user: User, **filters) -> list[Patient]:
@@ -325,4 +349,221 @@ def lab_queue(*, user: User) -> list:
         secrets=("result", "reference_range"),
         category="lab_result",
         label="lab queue",
+    )
+
+
+# --- amendments ---------------------------------------------------------------------------------
+
+# How a record is named to the patient choosing what to amend: the model, and its unencrypted field.
+_RECORD_NAMES = {
+    "diagnosis": ("Diagnosis", "code"),
+    "prescription": ("Prescription", "medication"),
+    "labtest": ("Lab test", "test"),
+    "clinicalnote": ("Clinical note", None),
+    "allergy": ("Allergy", "substance"),
+}
+DETAILS_LABEL = "My details (name, date of birth, contact)"
+
+
+def _record_model(name: str):
+    from django.apps import apps
+
+    return apps.get_model("records", name)
+
+
+def amendable_records(*, patient: Patient) -> list[tuple[str, str]]:
+    """(key, label) of everything the patient may ask to amend: "" for their details, then
+    "<model>:<id>" for each clinical record. Only unencrypted fields are read. One query per kind."""
+    choices = [("", DETAILS_LABEL)]
+    for model_name in AMENDABLE_MODELS:
+        title, shown = _RECORD_NAMES[model_name]
+        fields = ["id", "created_at", *([shown] if shown else [])]
+        for row in _record_model(model_name).objects.filter(patient=patient).only(*fields).order_by("-created_at"):
+            when = f"{timezone.localtime(row.created_at):%Y-%m-%d}"
+            label = f"{title} {getattr(row, shown)} of {when}" if shown else f"{title} of {when}"
+            choices.append((f"{model_name}:{row.pk}", label))
+    return choices
+
+
+def amendable_record(*, patient: Patient, key: str):
+    """The patient's record named by an `amendable_records` key, or None."""
+    model_name, _, raw_id = (key or "").partition(":")
+    if model_name not in AMENDABLE_MODELS or not raw_id.isdigit() or len(raw_id) > 18:
+        return None
+    # Ids only: naming the target needs none of its (encrypted) content.
+    return _record_model(model_name).objects.filter(patient=patient, pk=int(raw_id)).only("id", "patient_id").first()
+
+
+@dataclass
+class AmendmentView:
+    id: int
+    target_key: str  # "<model>:<id>", or "" for the patient's details
+    status: str
+    text: str | None
+    denial_reason: str | None
+    created_at: object
+    decided_at: object
+    decided_by: str
+    intact: bool
+    target_label: str = ""
+
+    @property
+    def status_label(self) -> str:
+        return AmendmentStatus(self.status).label
+
+
+def _amendments(
+    *, patient: Patient, statuses: tuple[str, ...] | None = None, targets: Q | None = None
+) -> list[AmendmentView]:
+    """The patient's amendment requests, newest first, decrypted by hand and checked against their
+    digest: a tampered row is reported (intact False, no text), never shown. One query."""
+    from .models import Amendment
+
+    text_field = Amendment._meta.get_field("text")
+    reason_field = Amendment._meta.get_field("denial_reason")
+    rows = (
+        Amendment.objects.filter(patient=patient)
+        .select_related("target_type", "decided_by")
+        .defer("text", "denial_reason")
+        .annotate(
+            raw_text=ExpressionWrapper(F("text"), output_field=BinaryField()),
+            raw_reason=ExpressionWrapper(F("denial_reason"), output_field=BinaryField()),
+        )
+        .order_by("-created_at", "-id")
+    )
+    if statuses is not None:
+        rows = rows.filter(status__in=statuses)
+    if targets is not None:
+        rows = rows.filter(targets)
+    result = []
+    for row in rows:
+        try:
+            row.__dict__["text"] = text_field.fernet.decrypt(bytes(row.raw_text)).decode()
+            row.__dict__["denial_reason"] = (
+                reason_field.fernet.decrypt(bytes(row.raw_reason)).decode() if row.raw_reason is not None else ""
+            )
+            intact = row.verify()
+        except (InvalidToken, ValueError, TypeError):
+            intact = False
+        result.append(
+            AmendmentView(
+                id=row.pk,
+                target_key=f"{row.target_type.model}:{row.target_id}" if row.target_type_id else "",
+                status=row.status,
+                text=row.text if intact else None,
+                denial_reason=row.denial_reason if intact else None,
+                created_at=row.created_at,
+                decided_at=row.decided_at,
+                decided_by=row.decided_by.get_username() if row.decided_by else "",
+                intact=intact,
+            )
+        )
+    return result
+
+
+# Chart sections, the part of the record that opens them, and the model of their items.
+_AMENDED_SECTIONS = (
+    ("diagnoses", "diagnoses", "diagnosis"),
+    ("notes", "diagnoses", "clinicalnote"),
+    ("allergies", "diagnoses", "allergy"),
+    ("lab", "lab", "labtest"),
+    ("prescriptions", "prescriptions", "prescription"),
+)
+
+
+def _chart_amendments(*, user: User, patient: Patient, chart: dict) -> None:
+    """Append accepted amendments to the records they target (only in sections the user may see),
+    and list pending requests for those who decide them. One query, audited when anything is shown."""
+    parts = chart["parts"]
+    deciding = can_decide_amendment(user=user, patient=patient, parts=parts)
+    models = [model for _, part, model in _AMENDED_SECTIONS if part in parts]
+    targets = Q(target_type__model__in=models) if models else Q(pk__in=[])
+    if "demographics" in parts:
+        targets |= Q(target_type__isnull=True)
+    statuses = (AmendmentStatus.ACCEPTED, AmendmentStatus.REQUESTED) if deciding else (AmendmentStatus.ACCEPTED,)
+    amendments = _amendments(patient=patient, statuses=statuses, targets=targets)
+    accepted: dict[str, list[AmendmentView]] = {}
+    for amendment in reversed(amendments):  # oldest first under each record
+        if amendment.status == AmendmentStatus.ACCEPTED:
+            accepted.setdefault(amendment.target_key, []).append(amendment)
+    labels = {"": "Patient details"}
+    for section, part, model in _AMENDED_SECTIONS:
+        if part not in parts:
+            continue
+        title, shown = _RECORD_NAMES[model]
+        for item in chart[section]:
+            is_dict = isinstance(item, dict)
+            item_id = item["id"] if is_dict else item.id
+            found = accepted.get(f"{model}:{item_id}", [])
+            if is_dict:
+                item["amendments"] = found
+            else:
+                item.amendments = found
+            value = (item.get(shown) if is_dict else getattr(item, shown, None)) if shown else None
+            labels[f"{model}:{item_id}"] = f"{title} {value}" if value else f"{title} #{item_id}"
+    chart["details_amendments"] = accepted.get("", []) if "demographics" in parts else []
+    chart["pending_amendments"] = [a for a in amendments if a.status == AmendmentStatus.REQUESTED]
+    for amendment in chart["pending_amendments"]:
+        amendment.target_label = labels.get(amendment.target_key, "a record")
+    chart["can_decide_amendments"] = deciding
+    if amendments:
+        _audit_section(
+            user=user, patient=patient, category="clinical_note", label="amendments", items=amendments, name="amendment"
+        )
+
+
+# --- appointments -------------------------------------------------------------------------------
+
+
+def appointments_for_patient(*, user: User, patient: Patient) -> QuerySet[Appointment] | None:
+    """The patient's appointments, newest first, for those who may see them (audited); None (and a
+    denied audit row) for everyone else."""
+    allowed = can_view_appointments(user=user, patient=patient)
+    phi_accessed.send(
+        sender=appointments_for_patient,
+        action="view",
+        category="demographics",
+        patient_id=patient.pk,
+        object_label=f"appointments of patient {patient.mrn}",
+        outcome="success" if allowed else "denied",
+        actor=user,
+    )
+    if not allowed:
+        return None
+    return (
+        Appointment.objects.filter(patient=patient)
+        .select_related("clinician", "hospital")
+        .order_by("-starts_at", "-id")
+    )
+
+
+def my_appointments(*, user: User, patient: Patient) -> dict:
+    """The patient's own upcoming appointments (soonest first) and the latest 100 past ones. Two queries."""
+    now = timezone.now()
+    base = Appointment.objects.filter(patient=patient).select_related("clinician", "hospital")
+    upcoming = list(base.filter(starts_at__gt=now).order_by("starts_at", "id"))
+    past = list(base.filter(starts_at__lte=now).order_by("-starts_at", "-id")[:100])
+    phi_accessed.send(
+        sender=my_appointments,
+        action="view",
+        category="demographics",
+        patient_id=patient.pk,
+        object_label=f"appointments of patient {patient.mrn}",
+        actor=user,
+    )
+    return {"patient": patient, "upcoming": upcoming, "past": past, "now": now}
+
+
+def appointment_clinicians(*, user: User) -> QuerySet[User]:
+    """Who an appointment can be booked with by `user`: active doctors and nurses of their hospital."""
+    from accounts.roles import Role
+
+    if user.hospital_id is None:
+        return User.objects.none()
+    return (
+        User.objects.filter(
+            is_active=True, hospital_id=user.hospital_id, groups__name__in=[Role.DOCTOR.value, Role.NURSE.value]
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
     )

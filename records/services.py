@@ -13,8 +13,11 @@ from audit.signals import phi_accessed
 from hospital.crypto import blind_index
 
 from .models import (
+    AMENDABLE_MODELS,
     AccessGrant,
     Allergy,
+    Amendment,
+    AmendmentStatus,
     Appointment,
     AppointmentStatus,
     ClinicalNote,
@@ -28,7 +31,15 @@ from .models import (
     Prescription,
     PrescriptionStatus,
 )
-from .permissions import can_break_glass, can_grant, can_write_clinical
+from .permissions import (
+    can_book_appointment,
+    can_break_glass,
+    can_decide_amendment,
+    can_grant,
+    can_manage_appointment,
+    can_write_clinical,
+    is_own_record,
+)
 
 
 class PatientError(Exception):
@@ -480,6 +491,8 @@ def appointment_create(*, actor: User, patient: Patient, clinician: User, starts
         raise PatientError("Appointments are with a doctor or nurse of a hospital.")
     if actor.pk != clinician.pk and actor.hospital_id != clinician.hospital_id:
         raise PatientError("Book appointments for clinicians of your own hospital.")
+    if not can_book_appointment(user=actor, patient=patient):
+        raise PatientError("Only a doctor or nurse with access to this patient's full record can book appointments.")
     if starts_at <= timezone.now():
         raise PatientError("Choose a time in the future.")
     if starts_at > timezone.now() + timedelta(days=366):
@@ -504,14 +517,29 @@ def appointment_create(*, actor: User, patient: Patient, clinician: User, starts
 
 @transaction.atomic
 def appointment_set_status(*, actor: User, appointment_id: int, status: str) -> Appointment:
+    """The clinician, or a doctor or nurse of the hospital caring for the patient, marks a scheduled
+    appointment completed, cancelled or no-show."""
     appointment = Appointment.objects.select_for_update().filter(pk=appointment_id).first()
     if appointment is None:
         raise PatientError("That appointment does not exist.")
-    if actor.pk != appointment.clinician_id and actor.hospital_id != appointment.hospital_id:
-        raise PatientError("Only the hospital's staff can change this appointment.")
+    if not can_manage_appointment(user=actor, appointment=appointment):
+        raise PatientError("Only the clinician, or a doctor or nurse of the hospital caring for the patient, can.")
     if status not in _APPOINTMENT_MOVES.get(appointment.status, set()):
         raise PatientError("This appointment cannot change that way.")
     appointment.status = status
+    appointment.save(update_fields=["status"])
+    return appointment
+
+
+@transaction.atomic
+def appointment_cancel_by_patient(*, actor: User, appointment_id: int) -> Appointment:
+    """The patient cancels one of their own appointments that has not started yet."""
+    appointment = Appointment.objects.select_for_update().filter(pk=appointment_id).first()
+    if appointment is None or not is_own_record(user=actor, patient=appointment.patient):
+        raise PatientError("That appointment does not exist.")
+    if appointment.status != AppointmentStatus.SCHEDULED or appointment.starts_at <= timezone.now():
+        raise PatientError("Only upcoming scheduled appointments can be cancelled.")
+    appointment.status = AppointmentStatus.CANCELLED
     appointment.save(update_fields=["status"])
     return appointment
 
@@ -597,3 +625,77 @@ def document_read(*, actor: User, document_id: int):
     if data is None or hashlib.sha256(data).hexdigest() != document.digest:
         raise PatientError(f"Document #{document.pk} failed its integrity check and cannot be opened.")
     return document, data
+
+
+MAX_AMENDMENT_CHARS = 5000
+
+
+@transaction.atomic
+def amendment_request(*, actor: User, patient: Patient, target=None, text: str) -> Amendment:
+    """The patient asks for a record of theirs (or, with no target, their details) to be amended.
+
+    Only the patient themself may ask. The request waits for a doctor or nurse caring for them."""
+    if not is_own_record(user=actor, patient=patient):
+        raise PatientError("Only the patient can request amendments to their record.")
+    text = (text or "").strip()
+    if not text:
+        raise PatientError("Say what should be amended and why.")
+    if len(text) > MAX_AMENDMENT_CHARS:
+        raise PatientError(f"Keep the request to {MAX_AMENDMENT_CHARS} characters.")
+    amendment = Amendment(patient=patient, requested_by=actor, text=text)
+    if target is not None:
+        from django.contrib.contenttypes.models import ContentType
+
+        target_type = ContentType.objects.get_for_model(type(target))
+        if (
+            target_type.app_label != "records"
+            or target_type.model not in AMENDABLE_MODELS
+            or target.pk is None
+            or target.patient_id != patient.pk
+        ):
+            raise PatientError("Choose one of your own records, or your details.")
+        amendment.target_type, amendment.target_id = target_type, target.pk
+    amendment.created_at = timezone.now()
+    amendment.digest = amendment.compute_digest()
+    amendment.full_clean(exclude=["patient", "requested_by", "target_type"])
+    amendment.save()
+    return amendment
+
+
+@transaction.atomic
+def amendment_decide(*, actor: User, amendment_id: int, accept: bool, reason: str = "") -> Amendment:
+    """A doctor or nurse with access to the patient's full record accepts or denies a request, once.
+
+    A denial needs a reason, which the patient sees. The row is locked so two clinicians deciding
+    at the same moment cannot both decide; the second is told it was already decided."""
+    from cryptography.fernet import InvalidToken
+
+    # Lock without decrypting first: who may decide is answered before any ciphertext is read.
+    locked = Amendment.objects.select_for_update().filter(pk=amendment_id).only("id", "patient_id").first()
+    if locked is None:
+        raise PatientError("That amendment request does not exist.")
+    if not can_decide_amendment(user=actor, patient=locked.patient):
+        raise PatientError("Only a doctor or nurse with access to this patient's full record can decide amendments.")
+    try:
+        amendment = Amendment.objects.get(pk=locked.pk)
+    except (InvalidToken, ValueError, TypeError):  # a ciphertext that no longer decrypts
+        amendment = None
+    if amendment is not None and amendment.requested_by_id == actor.pk:
+        raise PatientError("You cannot decide on your own request.")
+    if amendment is not None and amendment.status != AmendmentStatus.REQUESTED:
+        raise PatientError("This amendment request has already been decided.")
+    if amendment is None or not amendment.verify():
+        raise PatientError("This amendment request failed its integrity check. Tell IT security.")
+    reason = (reason or "").strip()
+    if not accept and not reason:
+        raise PatientError("Give the reason for the denial; the patient will see it.")
+    if len(reason) > MAX_AMENDMENT_CHARS:
+        raise PatientError(f"Keep the reason to {MAX_AMENDMENT_CHARS} characters.")
+    amendment.status = AmendmentStatus.ACCEPTED if accept else AmendmentStatus.DENIED
+    amendment.denial_reason = "" if accept else reason
+    amendment.decided_by = actor
+    amendment.decided_at = timezone.now()
+    amendment.digest = amendment.compute_digest()
+    amendment.full_clean(exclude=["patient", "requested_by", "target_type", "decided_by"])
+    amendment.save(update_fields=["status", "denial_reason", "decided_by", "decided_at", "digest"])
+    return amendment

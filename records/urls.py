@@ -20,6 +20,13 @@ urlpatterns = [
     path("documents/<id:document_id>/", views.document_view, name="document"),
     path("pharmacy/", views.pharmacy_view, name="pharmacy"),
     path("pharmacy/<id:prescription_id>/dispense/", views.dispense_view, name="dispense"),
+    path("patients/<id:patient_id>/appointments/", views.appointments_view, name="appointments"),
+    path("appointments/<id:appointment_id>/status/", views.appointment_status_view, name="appointment_status"),
+    path("amendments/<id:amendment_id>/decide/", views.amendment_decide_view, name="amendment_decide"),
     path("my/", views.my_record_view, name="my_record"),
+    path("my/amendments/", views.my_amendment_request_view, name="my_amendment_request"),
+    path("my/documents/", views.my_document_upload_view, name="my_document_upload"),
+    path("my/appointments/", views.my_appointments_view, name="my_appointments"),
+    path("my/appointments/<id:appointment_id>/cancel/", views.my_appointment_cancel_view, name="my_appointment_cancel"),
     path("search/", views.search_view, name="search"),
 ]

@@ -1,4 +1,5 @@
-"""Patient chart, emergency access and diagnoses (a first slice of the records pages)."""
+"""Records pages: the chart and what clinicians add to it, emergency access, queues, appointments,
+amendments, documents, and the patient's own pages."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,8 +9,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
-from .models import Patient
-from .permissions import can_break_glass, can_write_clinical
+from .forms import AmendmentRequestForm, AppointmentForm
+from .models import Amendment, Appointment, AppointmentStatus, Patient
+from .permissions import (
+    can_book_appointment,
+    can_break_glass,
+    can_decide_amendment,
+    can_manage_appointment,
+    can_view_appointments,
+    can_write_clinical,
+    is_own_record,
+    record_parts,
+)
 
 
 @login_required
@@ -28,7 +39,12 @@ def chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     return render(
         request,
         "records/chart.html",
-        {**chart, "can_write": can_write_clinical(user=request.user, patient=patient)},
+        {
+            **chart,
+            "can_write": can_write_clinical(user=request.user, patient=patient),
+            "can_see_appointments": can_view_appointments(user=request.user, patient=patient, parts=chart["parts"]),
+            "is_own": is_own_record(user=request.user, patient=patient),
+        },
     )
 
 
@@ -75,13 +91,20 @@ def consent_redeem_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     return redirect("records:chart", patient_id=patient.pk)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def my_record_view(request: HttpRequest) -> HttpResponse:
-    """The patient's own page: who may see the record (revoke any grant) and consent codes."""
+def _own_patient(request: HttpRequest) -> Patient:
+    """The record linked to the signed-in account; 403 for accounts without one (staff)."""
     patient = Patient.objects.filter(user=request.user).first()
     if patient is None:
         raise PermissionDenied("Your account is not linked to a patient record.")
+    return patient
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_record_view(request: HttpRequest) -> HttpResponse:
+    """The patient's own page: who may see the record (revoke any grant), consent codes, amendment
+    requests and documents."""
+    patient = _own_patient(request)
     new_code = None
     if request.method == "POST":
         try:
@@ -98,9 +121,12 @@ def my_record_view(request: HttpRequest) -> HttpResponse:
             )
         except (services.PatientError, ValueError) as exc:
             messages.error(request, str(exc) if isinstance(exc, services.PatientError) else "Give whole numbers.")
-    context = selectors.my_record(patient=patient)
+    context = selectors.my_record(user=request.user, patient=patient)
+    amendment_form = AmendmentRequestForm(choices=context["amendable"])
     request.force_no_store = True
-    return render(request, "records/my_record.html", {**context, "new_code": new_code})
+    return render(
+        request, "records/my_record.html", {**context, "new_code": new_code, "amendment_form": amendment_form}
+    )
 
 
 @login_required
@@ -326,3 +352,160 @@ def document_view(request: HttpRequest, document_id: int) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="document-{document.pk}.{extension}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# --- appointments -------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def appointments_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The patient's appointments for staff who may see them: book one (doctors and nurses with the
+    full record), and mark scheduled ones completed, cancelled or no-show."""
+    patient = get_object_or_404(Patient, pk=patient_id)
+    parts = record_parts(user=request.user, patient=patient)
+    can_book = can_view_appointments(user=request.user, patient=patient, parts=parts) and can_book_appointment(
+        user=request.user, patient=patient, parts=parts
+    )
+    form = None
+    if can_book:
+        form = AppointmentForm(
+            request.POST if request.method == "POST" else None,
+            clinicians=selectors.appointment_clinicians(user=request.user),
+        )
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied("Only a doctor or nurse with access to the full record can book appointments.")
+        if form.is_valid():
+            try:
+                services.appointment_create(actor=request.user, patient=patient, **form.cleaned_data)
+            except services.PatientError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Appointment booked.")
+                return redirect("records:appointments", patient_id=patient.pk)
+    appointments = selectors.appointments_for_patient(user=request.user, patient=patient)
+    if appointments is None:
+        raise PermissionDenied("You have no access to this patient's record.")
+    appointments = list(appointments[:200])
+    manageable = {a.pk for a in appointments if can_manage_appointment(user=request.user, appointment=a, parts=parts)}
+    return render(
+        request,
+        "records/appointments.html",
+        {
+            "patient": patient,
+            "appointments": appointments,
+            "manageable": manageable,
+            "form": form,
+            "scheduled": AppointmentStatus.SCHEDULED,
+            "moves": [s for s in AppointmentStatus if s != AppointmentStatus.SCHEDULED],
+        },
+        status=200 if form is None or not form.errors else 400,
+    )
+
+
+@login_required
+@require_POST
+def appointment_status_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    appointment = get_object_or_404(Appointment.objects.select_related("patient"), pk=appointment_id)
+    if not can_manage_appointment(user=request.user, appointment=appointment):
+        raise PermissionDenied("You cannot change this appointment.")
+    try:
+        appointment = services.appointment_set_status(
+            actor=request.user, appointment_id=appointment.pk, status=request.POST.get("status", "")
+        )
+    except services.PatientError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Appointment marked {appointment.get_status_display().lower()}.")
+    return redirect("records:appointments", patient_id=appointment.patient_id)
+
+
+@login_required
+def my_appointments_view(request: HttpRequest) -> HttpResponse:
+    """The patient's own upcoming and past appointments."""
+    patient = _own_patient(request)
+    context = selectors.my_appointments(user=request.user, patient=patient)
+    request.force_no_store = True
+    return render(request, "records/my_appointments.html", {**context, "scheduled": AppointmentStatus.SCHEDULED})
+
+
+@login_required
+@require_POST
+def my_appointment_cancel_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    patient = _own_patient(request)
+    appointment = get_object_or_404(Appointment, pk=appointment_id, patient=patient)
+    try:
+        services.appointment_cancel_by_patient(actor=request.user, appointment_id=appointment.pk)
+    except services.PatientError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Appointment cancelled.")
+    return redirect("records:my_appointments")
+
+
+# --- amendments ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def my_amendment_request_view(request: HttpRequest) -> HttpResponse:
+    """The patient asks for a record of theirs, or their details, to be amended."""
+    patient = _own_patient(request)
+    form = AmendmentRequestForm(request.POST, choices=selectors.amendable_records(patient=patient))
+    try:
+        if not form.is_valid():
+            raise services.PatientError(" ".join(e for errors in form.errors.values() for e in errors))
+        key = form.cleaned_data["target"]
+        target = selectors.amendable_record(patient=patient, key=key) if key else None
+        if key and target is None:
+            raise services.PatientError("Choose one of your records, or your details.")
+        services.amendment_request(actor=request.user, patient=patient, target=target, text=form.cleaned_data["text"])
+    except services.PatientError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Amendment requested. Your care team will accept or deny it; you will see it here.")
+    return redirect("records:my_record")
+
+
+@login_required
+@require_POST
+def amendment_decide_view(request: HttpRequest, amendment_id: int) -> HttpResponse:
+    # Only the ids: the permission answer needs no decrypted text.
+    amendment = get_object_or_404(Amendment.objects.only("id", "patient_id"), pk=amendment_id)
+    if not can_decide_amendment(user=request.user, patient=amendment.patient):
+        raise PermissionDenied("You cannot decide amendments to this record.")
+    decision = request.POST.get("decision", "")
+    try:
+        if decision not in ("accept", "deny"):
+            raise services.PatientError("Accept or deny the request.")
+        services.amendment_decide(
+            actor=request.user,
+            amendment_id=amendment.pk,
+            accept=decision == "accept",
+            reason=request.POST.get("reason", ""),
+        )
+    except services.PatientError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Amendment accepted." if decision == "accept" else "Amendment denied.")
+    return redirect("records:chart", patient_id=amendment.patient_id)
+
+
+# --- the patient's documents --------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def my_document_upload_view(request: HttpRequest) -> HttpResponse:
+    """The patient adds a document to their own record (the same checks as a clinician's upload)."""
+    patient = _own_patient(request)
+    try:
+        services.document_upload(
+            actor=request.user, patient=patient, upload=request.FILES.get("file"), title=request.POST.get("title", "")
+        )
+    except services.PatientError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Document stored (encrypted).")
+    return redirect("records:my_record")

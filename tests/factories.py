@@ -68,3 +68,24 @@ class BedFactory(factory.django.DjangoModelFactory):
     hospital = factory.SelfAttribute("ward.hospital")
     label = factory.Sequence(lambda n: f"B{n}")
     kind = "general"
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    """An appointment row as stored. Tests only: the service books future times only, and pages
+    need past ones too."""
+
+    class Meta:
+        model = "records.Appointment"
+
+    patient = factory.SubFactory(PatientFactory)
+    clinician = factory.SubFactory(UserFactory, role=Role.DOCTOR)
+    hospital = factory.LazyAttribute(lambda o: o.clinician.hospital)
+    starts_at = factory.LazyFunction(lambda: _days_from_now(2))
+
+
+def _days_from_now(days: float):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return timezone.now() + timedelta(days=days)

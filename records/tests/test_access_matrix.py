@@ -1,15 +1,24 @@
 """Every record URL and endpoint, as every role, under every grant state: 403 (or 404) unless the grant opens it."""
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import NamedTuple
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
 from records.models import AccessGrant
-from records.services import diagnosis_create, grant_care_team
+from records.services import (
+    amendment_request,
+    appointment_create,
+    diagnosis_create,
+    document_upload,
+    grant_care_team,
+)
 from tests.factories import HospitalFactory, PatientFactory
 
 ROLES = [
@@ -24,33 +33,154 @@ ROLES = [
     Role.IT_SECURITY,
 ]
 GRANT_STATES = ["none", "live", "expired", "revoked", "demographics_only"]
+OPENS = ("live", "demographics_only")
+CLINICIANS = (Role.DOCTOR, Role.NURSE)
 
 
-def urls(patient_id: int) -> list[tuple[str, str, dict]]:
+# Who gets through, per endpoint: (role, grant state) -> allowed. Everyone else gets 403 or 404.
+def chart_opens(role, state) -> bool:
+    return state in OPENS
+
+
+def doctor_writes(role, state) -> bool:
+    return state == "live" and role == Role.DOCTOR
+
+
+def clinician_with_full_record(role, state) -> bool:
+    return state == "live" and role in CLINICIANS
+
+
+def clinician_of_the_hospital(role, state) -> bool:
+    return state in OPENS and role in CLINICIANS
+
+
+def full_record(role, state) -> bool:
+    return state == "live"
+
+
+def patient_only(role, state) -> bool:
+    return False
+
+
+class Case(NamedTuple):
+    method: str
+    url: str
+    data: dict
+    allowed: Callable
+    ok: int  # the status when allowed
+    shows_secret: bool = False  # when allowed, the diagnosis text appears exactly with the full record
+    json: bool = False
+    own: bool = False  # a patient-portal URL: no patient id in it, 403 for anyone not linked to a record
+
+
+def urls(ids: dict) -> list[Case]:
+    pid = ids["patient"]
+    soon = (timezone.now() + timedelta(days=3)).isoformat()
     return [
-        ("get", reverse("records:chart", args=[patient_id]), {}),
-        ("get", reverse("api:patient-chart", args=[patient_id]), {}),
-        ("post", reverse("records:diagnosis_add", args=[patient_id]), {"code": "X1", "text": "matrix"}),
-        (
-            "post",
-            reverse("records:prescription_add", args=[patient_id]),
-            {"medication": "M", "dose": "1", "frequency": "daily", "duration_days": "1"},
+        Case("get", reverse("records:chart", args=[pid]), {}, chart_opens, 200, shows_secret=True),
+        Case("get", reverse("api:patient-chart", args=[pid]), {}, chart_opens, 200, shows_secret=True),
+        Case(
+            "post", reverse("records:diagnosis_add", args=[pid]), {"code": "X1", "text": "matrix"}, doctor_writes, 302
         ),
-        ("post", reverse("records:lab_order", args=[patient_id]), {"test": "T"}),
-        ("post", reverse("records:note_add", args=[patient_id]), {"text": "matrix"}),
+        Case(
+            "post",
+            reverse("records:prescription_add", args=[pid]),
+            {"medication": "M", "dose": "1", "frequency": "daily", "duration_days": "1"},
+            doctor_writes,
+            302,
+        ),
+        Case("post", reverse("records:lab_order", args=[pid]), {"test": "T"}, doctor_writes, 302),
+        Case("post", reverse("records:note_add", args=[pid]), {"text": "matrix"}, doctor_writes, 302),
+        # Appointments: seen with the demographics, booked with the full record, moved on by the hospital.
+        Case("get", reverse("records:appointments", args=[pid]), {}, chart_opens, 200),
+        Case(
+            "post",
+            reverse("records:appointments", args=[pid]),
+            {"clinician": ids["author"], "starts_at": soon[:16]},
+            clinician_with_full_record,
+            302,
+        ),
+        Case(
+            "post",
+            reverse("records:appointment_status", args=[ids["appointment_page"]]),
+            {"status": "completed"},
+            clinician_of_the_hospital,
+            302,
+        ),
+        Case("get", reverse("api:patient-appointments", args=[pid]), {}, chart_opens, 200),
+        Case(
+            "post",
+            reverse("api:patient-appointments", args=[pid]),
+            {"clinician": ids["author"], "starts_at": soon},
+            clinician_with_full_record,
+            201,
+            json=True,
+        ),
+        Case(
+            "patch",
+            reverse("api:appointment", args=[ids["appointment_api"]]),
+            {"status": "no_show"},
+            clinician_of_the_hospital,
+            200,
+            json=True,
+        ),
+        # Amendments are decided by doctors and nurses with the full record; documents open with it.
+        Case(
+            "post",
+            reverse("records:amendment_decide", args=[ids["amendment"]]),
+            {"decision": "accept"},
+            clinician_with_full_record,
+            302,
+        ),
+        Case("get", reverse("records:document", args=[ids["document"]]), {}, full_record, 200),
+        # The patient's own pages: nobody on staff gets through, whatever the grant.
+        Case("get", reverse("records:my_record"), {}, patient_only, 200, own=True),
+        Case("get", reverse("records:my_appointments"), {}, patient_only, 200, own=True),
+        Case(
+            "post",
+            reverse("records:my_appointment_cancel", args=[ids["appointment_own"]]),
+            {},
+            patient_only,
+            302,
+            own=True,
+        ),
+        Case(
+            "post",
+            reverse("records:my_amendment_request"),
+            {"target": "", "text": "matrix"},
+            patient_only,
+            302,
+            own=True,
+        ),
+        Case("post", reverse("records:my_document_upload"), {"title": "matrix"}, patient_only, 302, own=True),
     ]
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("state", GRANT_STATES)
-def test_access_matrix(role, state, make_user, mfa_login):
+def test_access_matrix(role, state, make_user, mfa_login, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     hospital = HospitalFactory(code="MTX")
     admin = make_user(Role.HOSPITAL_ADMIN, username="mtx.admin", hospital=hospital)
     author = make_user(Role.DOCTOR, username="mtx.author", hospital=hospital)
-    patient = PatientFactory(name="Matrix Patient")
+    me = make_user(Role.PATIENT, username="mtx.patient")
+    patient = PatientFactory(name="Matrix Patient", user=me)
     grant_care_team(actor=admin, patient=patient, grantee=author)
     diagnosis_create(actor=author, patient=patient, code="A00", text="matrix secret text")
+    soon = timezone.now() + timedelta(days=2)
+    ids = {
+        "patient": patient.pk,
+        "author": author.pk,
+        **{
+            f"appointment_{name}": appointment_create(actor=admin, patient=patient, clinician=author, starts_at=soon).pk
+            for name in ("page", "api", "own")
+        },
+        "amendment": amendment_request(actor=me, patient=patient, text="matrix amendment").pk,
+        "document": document_upload(
+            actor=author, patient=patient, upload=SimpleUploadedFile("m.pdf", b"%PDF-1.7 matrix"), title="Matrix doc"
+        ).pk,
+    }
     user = make_user(role, username=f"mtx.{role}".replace("_", "-"), hospital=hospital)
     if state != "none":
         grant = grant_care_team(
@@ -61,27 +191,26 @@ def test_access_matrix(role, state, make_user, mfa_login):
         if state == "revoked":
             AccessGrant.objects.filter(pk=grant.pk).update(revoked_at=timezone.now())
     c = mfa_login(user, Client())
-    opens_chart = state in ("live", "demographics_only")
-    writes = state == "live" and role == Role.DOCTOR
-    for method, url, data in urls(patient.pk):
-        r = getattr(c, method)(url, data)
+    for case in urls(ids):
+        extra = {"content_type": "application/json"} if case.json or case.method == "patch" else {}
+        r = getattr(c, case.method)(case.url, case.data, **extra)
         body = r.content.decode(errors="replace")
-        if method == "get":
-            if opens_chart:
-                assert r.status_code == 200, (url, r.status_code)
-                assert ("matrix secret text" in body) == (state == "live"), url
-            else:
-                assert r.status_code in (403, 404), (url, r.status_code)
-                assert "Matrix Patient" not in body and "matrix secret text" not in body
+        if case.allowed(role, state):
+            assert r.status_code == case.ok, (case.url, r.status_code, body[:300])
+            if case.shows_secret:
+                assert ("matrix secret text" in body) == (state == "live"), case.url
         else:
-            if writes:
-                assert r.status_code == 302, (url, r.status_code)
-            else:
-                assert r.status_code in (403, 404), (url, r.status_code)
+            assert r.status_code in (403, 404), (case.url, r.status_code)
+            assert "Matrix Patient" not in body and "matrix secret text" not in body, case.url
+            assert "matrix amendment" not in body and "Matrix doc" not in body, case.url
 
 
 @pytest.mark.django_db
-def test_unknown_patients_are_404_everywhere(make_user, mfa_login):
+def test_unknown_ids_are_404_everywhere(make_user, mfa_login):
     c = mfa_login(make_user(Role.DOCTOR, username="mtx.nobody"), Client())
-    for method, url, data in urls(10**12):
-        assert getattr(c, method)(url, data).status_code == 404, url
+    unknown = dict.fromkeys(("patient", "author", "appointment_page", "appointment_api", "appointment_own"), 10**12)
+    for case in urls({**unknown, "amendment": 10**12, "document": 10**12}):
+        if case.own:
+            continue
+        extra = {"content_type": "application/json"} if case.json or case.method == "patch" else {}
+        assert getattr(c, case.method)(case.url, case.data, **extra).status_code == 404, case.url
