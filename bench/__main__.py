@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-BENCHMARKS = ["audit", "beds"]
+BENCHMARKS = ["audit", "beds", "records"]
 
 
 def main() -> int:
@@ -32,7 +32,8 @@ def main() -> int:
         # A file, not memory: the numbers must include real I/O.
         out = Path(__file__).resolve().parent.parent / "var" / "bench"
         out.mkdir(parents=True, exist_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{out / 'bench.sqlite3'}"
+        # One file per run, so two runs at once never share (or delete) each other's database.
+        os.environ["DATABASE_URL"] = f"sqlite:///{out / f'bench-{os.getpid()}.sqlite3'}"
     import django
 
     django.setup()

@@ -103,6 +103,9 @@ def database_from_env(default_url: str) -> dict:
         )
     elif engine in ("django.db.backends.mysql",):
         options.setdefault("charset", "utf8mb4")
+        # The tables' collation, for the connection too: otherwise expressions the ORM builds (casts,
+        # literals) carry the server's default and comparing them with a column fails (error 1267).
+        options.setdefault("collation", "utf8mb4_unicode_ci")
         options.setdefault("isolation_level", "read committed")
         options.setdefault("init_command", "SET sql_mode='STRICT_TRANS_TABLES'")
         db.setdefault("TEST", {}).update({"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"})

@@ -554,3 +554,17 @@ class TestAppointments:
                 clinician=world["doctor"],
                 starts_at=timezone.now() + timedelta(hours=1),
             )
+
+
+@pytest.mark.django_db
+def test_guardian_lists_the_patients_a_grant_opens_on_every_database(world):
+    # guardian's own queryset lookup compares a text column with a cast id: on MariaDB that needs the
+    # connection to use the tables' collation (error 1267 otherwise).
+    from guardian.shortcuts import get_objects_for_user
+
+    from records.models import Patient
+
+    PatientFactory(name="Someone Else")
+    visible = get_objects_for_user(world["doctor"], "records.view_patient", klass=Patient, accept_global_perms=False)
+    assert list(visible.values_list("pk", flat=True)) == [world["patient"].pk]
+    assert not get_objects_for_user(world["stranger"], "records.view_patient", klass=Patient, accept_global_perms=False)
