@@ -169,6 +169,8 @@ def worker(_real_services, tmp_path_factory):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "hospital.settings.test",
         "CELERY_BROKER_URL": broker_url,
+        # Tasks the worker queues itself (a booking's fan-out queues the deliveries) go to its queue too.
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
         "DATABASE_URL": _test_database_url(),
         # The worker must build tokens and read encrypted fields exactly like this process.
         "SECRET_KEY": settings.SECRET_KEY,
