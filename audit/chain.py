@@ -157,7 +157,11 @@ def insert_event(values: dict):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         pk = cursor.lastrowid
-    event = AuditEvent(pk=pk, **values)
+    # The row as a model instance without Model.__init__ (and its signals): it is only read.
+    event = AuditEvent.__new__(AuditEvent)
+    event.__dict__.update(values)
+    event.id = pk
+    event._state = models.base.ModelState()
     event._state.adding = False
     event._state.db = connection.alias
     return event
@@ -166,14 +170,29 @@ def insert_event(values: dict):
 SEAL_BATCH = 500
 
 
-def _seal_statement(count: int) -> str:
-    """One UPDATE for a batch: each row's chain fields by id, only while the row is still unsealed."""
-    cases = " ".join(["WHEN %s THEN %s"] * count)
-    ids = ", ".join(["%s"] * count)
-    return (
-        f"UPDATE audit_auditevent SET seq = CASE id {cases} END, prev_hash = CASE id {cases} END,"  # noqa: S608
-        f" hash = CASE id {cases} END WHERE seq IS NULL AND id IN ({ids})"  # placeholders only
-    )
+# What the sealer reads of each pending event: its id and the hashed fields it already has.
+_CONTENT_FIELDS = tuple(name for name in HASHED_FIELDS if name not in ("seq", "prev_hash"))
+_SEAL_ONE = "UPDATE audit_auditevent SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s AND seq IS NULL"
+
+
+def _write_seals(rows: list[tuple[int, str, str, int]]) -> int:
+    """Set (seq, prev_hash, hash) of each (seq, prev_hash, hash, id), only where still unsealed.
+
+    SQLite runs the one-row UPDATE for every row in a C loop. MariaDB/MySQL would take a round trip
+    per row that way, so there one UPDATE joins the batch as a derived table.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.executemany(_SEAL_ONE, rows)
+            return cursor.rowcount
+        first = "SELECT %s AS id, %s AS seq, %s AS prev_hash, %s AS hash"
+        derived = " UNION ALL ".join([first] + ["SELECT %s, %s, %s, %s"] * (len(rows) - 1))
+        cursor.execute(
+            "UPDATE audit_auditevent e JOIN (" + derived + ") v ON e.id = v.id"  # noqa: S608 (placeholders only)
+            " SET e.seq = v.seq, e.prev_hash = v.prev_hash, e.hash = v.hash WHERE e.seq IS NULL",
+            [value for seq, prev, hash_, pk in rows for value in (pk, seq, prev, hash_)],
+        )
+        return cursor.rowcount
 
 
 def seal_pending(*, limit: int | None = None, wait: bool = True) -> int:
@@ -191,25 +210,22 @@ def seal_pending(*, limit: int | None = None, wait: bool = True) -> int:
             if head is None:
                 return sealed
             seq, prev = head
-            pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:batch])
+            pending = list(
+                AuditEvent.objects.filter(seq__isnull=True).order_by("id").values_list("id", *_CONTENT_FIELDS)[:batch]
+            )
             if not pending:
                 return sealed
-            seq_params, prev_params, hash_params = [], [], []
-            for event in pending:
+            rows = []
+            for pk, *content in pending:
                 seq += 1
-                event.seq, event.prev_hash = seq, prev
-                event.hash = compute_hash(event_values(event))
-                seq_params += [event.pk, seq]
-                prev_params += [event.pk, prev]
-                hash_params += [event.pk, event.hash]
-                prev = event.hash
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    _seal_statement(len(pending)), seq_params + prev_params + hash_params + [e.pk for e in pending]
-                )
-                if cursor.rowcount != len(pending):
-                    # Another sealer got there (it cannot, holding the head; but never fork the chain).
-                    raise RuntimeError("audit events changed while being sealed; nothing was sealed")
+                values = dict(zip(_CONTENT_FIELDS, content, strict=True))
+                values["seq"], values["prev_hash"] = seq, prev
+                hash_ = compute_hash(values)
+                rows.append((seq, prev, hash_, pk))
+                prev = hash_
+            if _write_seals(rows) != len(rows):
+                # Another sealer got there (it cannot, holding the head; but never fork the chain).
+                raise RuntimeError("audit events changed while being sealed; nothing was sealed")
             advance_head(seq, prev)
         sealed += len(pending)
         if len(pending) < batch:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from hospital import context
@@ -48,7 +50,22 @@ def _roles_of_id(user_id: int | None) -> str:
     return _roles_of(user) if user else ""
 
 
-@transaction.atomic(savepoint=False)  # joins the caller's transaction: no savepoint round trips
+def _joins_transaction(fn):
+    """Run `fn` in the caller's transaction, or in one of its own outside any. Like
+    atomic(savepoint=False), without entering a block where one is already open (every
+    audited write comes through here)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if connection.in_atomic_block:
+            return fn(*args, **kwargs)
+        with transaction.atomic():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@_joins_transaction
 def audit_event_record(
     *,
     action: Action | str,
