@@ -31,8 +31,12 @@ class BookingError(Exception):
 def _lock_free_bed(*, kind: str, hospital: Hospital | None, region: str | None) -> Bed | None:
     if hospital is None and not region:
         raise BookingError("Choose a hospital or a region.")
-    wards = Ward.objects.filter(active=True, hospital__active=True)
-    wards = wards.filter(hospital=hospital) if hospital is not None else wards.filter(hospital__region=region)
+    if hospital is not None:
+        if not hospital.active:
+            return None
+        wards = Ward.objects.filter(hospital_id=hospital.pk, active=True)
+    else:
+        wards = Ward.objects.filter(active=True, hospital__active=True, hospital__region=region)
     ward_ids = list(wards.values_list("id", flat=True))
     free = Bed.objects.filter(ward_id__in=ward_ids, kind=kind, status=BedStatus.AVAILABLE)
     if hospital is not None:

@@ -78,6 +78,11 @@ class TestBook:
         BedFactory(ward=WardFactory(hospital=hospital, active=False), kind="general")
         with pytest.raises(BookingError):
             admission_book(actor=coordinator, patient=PatientFactory(), kind="general", hospital=hospital)
+        gone = HospitalFactory(code="GON", active=False, region="West")
+        BedFactory(ward=WardFactory(hospital=gone), kind="general")
+        for where in ({"hospital": gone}, {"region": "West"}):
+            with pytest.raises(BookingError, match="No General bed is free"):
+                admission_book(actor=coordinator, patient=PatientFactory(), kind="general", **where)
 
     @pytest.mark.parametrize(
         ("kind", "priority", "message"), [("suite", "urgent", "Unknown bed kind"), ("icu", "asap", "Unknown priority")]
