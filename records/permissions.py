@@ -100,3 +100,42 @@ def can_decide_amendment(*, user: User, patient: Patient, parts: set[str] | None
     if parts is None:
         parts = record_parts(user=user, patient=patient)
     return is_clinician(user) and "diagnoses" in parts
+
+
+def can_redeem_consent(user: User) -> bool:
+    """A patient's consent code is for whoever cares for them: a doctor, nurse, pharmacy or lab.
+    Other roles (auditors, IT security, administrators, patients) cannot turn one into a grant."""
+    from accounts.roles import Role
+
+    care = (Role.DOCTOR, Role.NURSE, Role.PHARMACIST, Role.LAB_TECHNICIAN)
+    return user.is_authenticated and user.is_active and any(user.has_role(r) for r in care)
+
+
+def can_search_patients(user: User) -> bool:
+    """Patient search and the list of one's own patients are for staff (any role but patient)."""
+    from accounts.roles import STAFF_ROLES
+
+    return user.is_authenticated and user.is_staff_member and bool(user.role_names & {r.value for r in STAFF_ROLES})
+
+
+def can_use_pharmacy_queue(user: User) -> bool:
+    from accounts.roles import Role
+
+    return user.has_role(Role.PHARMACIST)
+
+
+def can_use_lab_queue(user: User) -> bool:
+    from accounts.roles import Role
+
+    return user.has_role(Role.LAB_TECHNICIAN)
+
+
+def can_dispense(*, user: User, prescription) -> bool:
+    """A pharmacist of the prescribing hospital dispenses (no grant on the patient needed: the queue
+    shows record numbers and what was prescribed, never the chart)."""
+    return can_use_pharmacy_queue(user) and user.hospital_id == prescription.hospital_id
+
+
+def can_record_lab_result(*, user: User, lab_test) -> bool:
+    """A lab technician of the ordering hospital records the result."""
+    return can_use_lab_queue(user) and user.hospital_id == lab_test.hospital_id

@@ -61,59 +61,89 @@ def _verified(model, patient: Patient, secret: str):
         yield row, row.verify()
 
 
-def _diagnoses(patient: Patient) -> list[DiagnosisView]:
-    return [
-        DiagnosisView(
-            id=row.pk,
-            code=row.code,
-            text=row.text if intact else None,
-            created_at=row.created_at,
+# What the chart shows of one record: (row, intact) -> a DiagnosisView or a dict. A record that fails
+# its check shows only its id, time (and status), never its content.
+
+
+def _diagnosis_item(row, intact: bool) -> DiagnosisView:
+    return DiagnosisView(
+        id=row.pk,
+        code=row.code,
+        text=row.text if intact else None,
+        created_at=row.created_at,
+        author=row.author.get_username(),
+        intact=intact,
+    )
+
+
+def _simple_item(row, intact: bool, shown: tuple[str, ...]) -> dict:
+    item = {"id": row.pk, "intact": intact, "created_at": row.created_at}
+    if intact:
+        item.update({name: getattr(row, name) for name in shown}, author=row.author.get_username())
+    return item
+
+
+def _lab_item(row, intact: bool) -> dict:
+    item = {"id": row.pk, "intact": intact, "created_at": row.created_at, "status": row.status}
+    if intact:
+        item.update(test=row.test, result=row.result, reference_range=row.reference_range)
+    return item
+
+
+def _prescription_item(row, intact: bool) -> dict:
+    item = {"id": row.pk, "intact": intact, "created_at": row.created_at, "status": row.status}
+    if intact:
+        item.update(
+            medication=row.medication,
+            dose=row.dose,
+            frequency=row.frequency,
+            duration_days=row.duration_days,
+            instructions=row.instructions,
             author=row.author.get_username(),
-            intact=intact,
         )
-        for row, intact in _verified(Diagnosis, patient, "text")
-    ]
+    return item
+
+
+_NOTE_SHOWN = ("text",)
+_ALLERGY_SHOWN = ("substance", "severity", "reaction")
+
+
+def _diagnoses(patient: Patient) -> list[DiagnosisView]:
+    return [_diagnosis_item(row, intact) for row, intact in _verified(Diagnosis, patient, "text")]
 
 
 def _simple(model, patient: Patient, secret: str, shown: tuple[str, ...]) -> list[dict]:
-    result = []
-    for row, intact in _verified(model, patient, secret):
-        item = {"id": row.pk, "intact": intact, "created_at": row.created_at}
-        if intact:
-            item.update({name: getattr(row, name) for name in shown}, author=row.author.get_username())
-        result.append(item)
-    return result
+    return [_simple_item(row, intact, shown) for row, intact in _verified(model, patient, secret)]
 
 
 def _lab_tests(patient: Patient) -> list[dict]:
     from .models import LabTest
 
-    result = []
-    for row, intact in _verified(LabTest, patient, "result"):
-        item = {"id": row.pk, "intact": intact, "created_at": row.created_at, "status": row.status}
-        if intact:
-            item.update(test=row.test, result=row.result, reference_range=row.reference_range)
-        result.append(item)
-    return result
+    return [_lab_item(row, intact) for row, intact in _verified(LabTest, patient, "result")]
 
 
 def _prescriptions(patient: Patient) -> list[dict]:
     from .models import Prescription
 
-    result = []
-    for row, intact in _verified(Prescription, patient, "instructions"):
-        item = {"id": row.pk, "intact": intact, "created_at": row.created_at, "status": row.status}
-        if intact:
-            item.update(
-                medication=row.medication,
-                dose=row.dose,
-                frequency=row.frequency,
-                duration_days=row.duration_days,
-                instructions=row.instructions,
-                author=row.author.get_username(),
-            )
-        result.append(item)
-    return result
+    return [_prescription_item(row, intact) for row, intact in _verified(Prescription, patient, "instructions")]
+
+
+def chart_item(record) -> DiagnosisView | dict:
+    """One clinical record exactly as the chart shows it (the same fields, nothing more), checked
+    against its digest: what the API answers with after the record was written. No query (the author
+    is the writer, already loaded), and no audit row of its own: the write is audited."""
+    intact = record.verify()
+    builders = {
+        "diagnosis": _diagnosis_item,
+        "prescription": _prescription_item,
+        "labtest": _lab_item,
+        "clinicalnote": lambda row, ok: _simple_item(row, ok, _NOTE_SHOWN),
+        "allergy": lambda row, ok: _simple_item(row, ok, _ALLERGY_SHOWN),
+    }
+    item = builders[record._meta.model_name](record, intact)
+    if isinstance(item, dict):
+        item["amendments"] = []  # a record just written has none yet (DiagnosisView starts empty)
+    return item
 
 
 def _audit_section(*, user: User, patient: Patient, category: str, label: str, items: list, name) -> None:
@@ -176,8 +206,8 @@ def patient_chart(*, user: User, patient: Patient) -> dict | None:
         )
     if "diagnoses" in parts:
         chart["diagnoses"] = _diagnoses(patient)
-        chart["notes"] = _simple(ClinicalNote, patient, "text", ("text",))
-        chart["allergies"] = _simple(Allergy, patient, "reaction", ("substance", "severity", "reaction"))
+        chart["notes"] = _simple(ClinicalNote, patient, "text", _NOTE_SHOWN)
+        chart["allergies"] = _simple(Allergy, patient, "reaction", _ALLERGY_SHOWN)
         chart["documents"] = list(
             Document.objects.filter(patient=patient).select_related("uploaded_by").order_by("-created_at")
         )
@@ -260,38 +290,55 @@ def my_record(*, user: User, patient: Patient) -> dict:
     }
 
 
-def _accessible(*, user: User, **filters) -> list[Patient]:
-    """Patients matching `filters` that the user holds a live grant for. One query."""
-    from django.utils import timezone
-
-    return list(
-        Patient.objects.filter(
-            grants__grantee=user, grants__revoked_at__isnull=True, grants__expires_at__gt=timezone.now(), **filters
-        )
-        .distinct()
-        .order_by("mrn")
-    )
+# A phone number is searched only from this many digits on (fewer would match too widely).
+PHONE_SEARCH_MIN_DIGITS = 6
 
 
-def accessible_patients_by_name(*, user: User, name: str) -> list[Patient]:
-    """Name search (blind index) limited to patients the user holds a live grant for."""
-    from hospital.crypto import blind_index
+def accessible_patients(*, user: User, query: str = "") -> QuerySet[Patient]:
+    """The patients `user` holds a live grant for, by record number: nobody can list patients they may
+    not see. With `query`, only those whose name matches it exactly (keyed blind index: upper/lower case
+    and spacing ignored) or, when it has 6 digits or more, whose phone number has the same digits.
 
-    if not (name or "").strip():
-        return []
-    return _accessible(user=user, name_index=blind_index(name, purpose="patient.name"))
-
-
-def patients_by_phone(*, user: User, phone: str) -> list[Patient]:
-    """Phone search (blind index of the digits) limited to patients the user holds a live grant for."""
+    One query when evaluated. Not audited here: whoever shows the rows calls `patients_listed`."""
     from hospital.crypto import blind_index
 
     from .services import phone_digits
 
-    digits = phone_digits(phone)
-    if len(digits) < 6:
-        return []
-    return _accessible(user=user, phone_index=blind_index(digits, purpose="patient.phone"))
+    patients = (
+        Patient.objects.filter(
+            grants__grantee=user, grants__revoked_at__isnull=True, grants__expires_at__gt=timezone.now()
+        )
+        .distinct()
+        .order_by("mrn")
+    )
+    query = (query or "").strip()
+    if not query:
+        return patients
+    match = Q(name_index=blind_index(query, purpose="patient.name"))
+    digits = phone_digits(query)
+    if len(digits) >= PHONE_SEARCH_MIN_DIGITS:
+        match |= Q(phone_index=blind_index(digits, purpose="patient.phone"))
+    return patients.filter(match)
+
+
+def patients_listed(*, user: User, count: int, searched: bool) -> None:
+    """Audit a list of `count` patients (record numbers and names: demographics) shown to `user`: one
+    query row. The search terms are never recorded (a name or a phone number is itself PHI)."""
+    if not count:
+        return
+    phi_accessed.send(
+        sender=accessible_patients,
+        action="query",
+        category="demographics",
+        object_label="patient search" if searched else "my patients",
+        reason=f"{count} patient(s)",
+        actor=user,
+    )
+
+
+def _accessible(*, user: User, **filters) -> list[Patient]:
+    """Patients matching `filters` that the user holds a live grant for. One query."""
+    return list(accessible_patients(user=user).filter(**filters))
 
 
 _PATIENT_PHI = (

@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
@@ -35,15 +35,36 @@ from .permissions import (
     can_book_appointment,
     can_break_glass,
     can_decide_amendment,
+    can_dispense,
     can_grant,
     can_manage_appointment,
+    can_record_lab_result,
+    can_redeem_consent,
     can_write_clinical,
     is_own_record,
 )
 
 
 class PatientError(Exception):
-    """A refusal with a message safe to show (never containing the patient's data)."""
+    """A refusal with a message safe to show (never containing the patient's data).
+
+    `field_errors` maps the input fields the refusal is about to their messages (the API answers those
+    with a 400 keyed by field); it is empty when the refusal is about the record's state or the actor."""
+
+    def __init__(
+        self, message: str, *, fields: tuple[str, ...] = (), field_errors: dict[str, list[str]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.field_errors = field_errors if field_errors is not None else {name: [message] for name in fields}
+
+    @classmethod
+    def from_validation(cls, exc: ValidationError) -> "PatientError":
+        """The model's own validation (full_clean), as one message and per field."""
+        errors = exc.message_dict
+        return cls(
+            " ".join(m for msgs in errors.values() for m in msgs),
+            field_errors={name: msgs for name, msgs in errors.items() if name != NON_FIELD_ERRORS},
+        )
 
 
 def phone_digits(phone: str) -> str:
@@ -225,12 +246,13 @@ def diagnosis_create(*, actor: User, patient: Patient, code: str, text: str) -> 
         created_at=timezone.now(),
     )
     if not diagnosis.code or not diagnosis.text:
-        raise PatientError("Give the code and the diagnosis text.")
+        missing = tuple(name for name in ("code", "text") if not getattr(diagnosis, name))
+        raise PatientError("Give the code and the diagnosis text.", fields=missing)
     diagnosis.digest = diagnosis.compute_digest()
     try:
         diagnosis.full_clean(exclude=["patient", "author", "hospital"])
     except ValidationError as exc:
-        raise PatientError(" ".join(m for msgs in exc.message_dict.values() for m in msgs)) from exc
+        raise PatientError.from_validation(exc) from exc
     diagnosis.save()
     return diagnosis
 
@@ -270,7 +292,12 @@ def consent_code_create(
 
 
 def consent_code_redeem(*, actor: User, patient: Patient, code: str) -> AccessGrant:
-    """A clinician enters the patient's code: right once, it becomes a grant; five wrong tries kill the codes."""
+    """A clinician enters the patient's code: right once, it becomes a grant; five wrong tries kill the codes.
+
+    Only care roles may redeem (see can_redeem_consent); anyone else is refused before any try is
+    counted, so other accounts cannot spend the patient's codes either."""
+    if not can_redeem_consent(actor):
+        raise PatientError("Only a doctor, nurse, pharmacist or lab technician can use a patient's consent code.")
     now = timezone.now()
     digest = blind_index(_normalize_code(code), purpose="records.consent-code")
     with transaction.atomic():
@@ -303,7 +330,7 @@ def consent_code_redeem(*, actor: User, patient: Patient, code: str) -> AccessGr
                 why="consent code",
             )
     if grant is None:
-        raise PatientError("That code is not valid for this patient, or it has expired or been used.")
+        raise PatientError("That code is not valid for this patient, or it has expired or been used.", fields=("code",))
     return grant
 
 
@@ -355,9 +382,9 @@ def prescription_create(
     fields = {"medication": medication, "dose": dose, "frequency": frequency}
     missing = [name for name, value in fields.items() if not (value or "").strip()]
     if missing:
-        raise PatientError(f"Give the {', '.join(missing)}.")
+        raise PatientError(f"Give the {', '.join(missing)}.", fields=tuple(missing))
     if not 1 <= int(duration_days) <= 365:
-        raise PatientError("The duration is 1 to 365 days.")
+        raise PatientError("The duration is 1 to 365 days.", fields=("duration_days",))
     prescription = Prescription(
         patient=patient,
         medication=medication.strip(),
@@ -373,7 +400,7 @@ def prescription_create(
     try:
         prescription.full_clean(exclude=["patient", "author", "hospital", "dispensed_by"])
     except ValidationError as exc:
-        raise PatientError(" ".join(m for msgs in exc.message_dict.values() for m in msgs)) from exc
+        raise PatientError.from_validation(exc) from exc
     prescription.save()
     return prescription
 
@@ -381,12 +408,10 @@ def prescription_create(
 @transaction.atomic
 def prescription_dispense(*, actor: User, prescription_id: int) -> Prescription:
     """A pharmacist of the prescribing hospital dispenses; a record that fails its check is refused."""
-    from accounts.roles import Role
-
     prescription = Prescription.objects.select_for_update().filter(pk=prescription_id).first()
     if prescription is None:
         raise PatientError("That prescription does not exist.")
-    if not (actor.has_role(Role.PHARMACIST) and actor.hospital_id == prescription.hospital_id):
+    if not can_dispense(user=actor, prescription=prescription):
         raise PatientError("Only a pharmacist of the prescribing hospital can dispense it.")
     if prescription.status != PrescriptionStatus.PRESCRIBED:
         raise PatientError("This prescription is not waiting to be dispensed.")
@@ -407,7 +432,7 @@ def lab_order(*, actor: User, patient: Patient, test: str) -> LabTest:
         raise PatientError("Your account has no hospital.")
     test = (test or "").strip()
     if not test or len(test) > 200:
-        raise PatientError("Name the test (up to 200 characters).")
+        raise PatientError("Name the test (up to 200 characters).", fields=("test",))
     order = LabTest(patient=patient, test=test, author=actor, hospital_id=actor.hospital_id, created_at=timezone.now())
     order.digest = order.compute_digest()
     order.save()
@@ -417,19 +442,17 @@ def lab_order(*, actor: User, patient: Patient, test: str) -> LabTest:
 @transaction.atomic
 def lab_result(*, actor: User, lab_test_id: int, result: str, reference_range: str = "") -> LabTest:
     """A lab technician of the ordering hospital records the result."""
-    from accounts.roles import Role
-
     order = LabTest.objects.select_for_update().filter(pk=lab_test_id).first()
     if order is None:
         raise PatientError("That lab order does not exist.")
-    if not (actor.has_role(Role.LAB_TECHNICIAN) and actor.hospital_id == order.hospital_id):
+    if not can_record_lab_result(user=actor, lab_test=order):
         raise PatientError("Only a lab technician of the ordering hospital can record the result.")
     if order.status != LabStatus.ORDERED:
         raise PatientError("This order is not waiting for a result.")
     if not order.verify():
         raise PatientError("This order failed its integrity check. Tell IT security.")
     if not (result or "").strip():
-        raise PatientError("Enter the result.")
+        raise PatientError("Enter the result.", fields=("result",))
     order.result = result.strip()
     order.reference_range = (reference_range or "").strip()
     order.status = LabStatus.RESULTED
@@ -448,7 +471,7 @@ def _save_clinical(record, *, actor: User):
     try:
         record.full_clean(exclude=["patient", "author", "hospital"])
     except ValidationError as exc:
-        raise PatientError(" ".join(m for msgs in exc.message_dict.values() for m in msgs)) from exc
+        raise PatientError.from_validation(exc) from exc
     record.save()
     return record
 
@@ -458,7 +481,7 @@ def note_create(*, actor: User, patient: Patient, text: str) -> ClinicalNote:
     if not can_write_clinical(user=actor, patient=patient) or actor.hospital_id is None:
         raise PatientError("Only a doctor with access to this patient's full record can write notes.")
     if not (text or "").strip():
-        raise PatientError("Write the note.")
+        raise PatientError("Write the note.", fields=("text",))
     return _save_clinical(ClinicalNote(patient=patient, text=text.strip()), actor=actor)
 
 
@@ -467,9 +490,9 @@ def allergy_create(*, actor: User, patient: Patient, substance: str, severity: s
     if not can_write_clinical(user=actor, patient=patient) or actor.hospital_id is None:
         raise PatientError("Only a doctor with access to this patient's full record can record allergies.")
     if not (substance or "").strip():
-        raise PatientError("Name the substance.")
+        raise PatientError("Name the substance.", fields=("substance",))
     if severity not in ("mild", "moderate", "severe"):
-        raise PatientError("Choose mild, moderate or severe.")
+        raise PatientError("Choose mild, moderate or severe.", fields=("severity",))
     return _save_clinical(
         Allergy(patient=patient, substance=substance.strip(), severity=severity, reaction=(reaction or "").strip()),
         actor=actor,

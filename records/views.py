@@ -16,6 +16,10 @@ from .permissions import (
     can_break_glass,
     can_decide_amendment,
     can_manage_appointment,
+    can_redeem_consent,
+    can_search_patients,
+    can_use_lab_queue,
+    can_use_pharmacy_queue,
     can_view_appointments,
     can_write_clinical,
     is_own_record,
@@ -82,6 +86,8 @@ def diagnosis_add_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 @require_POST
 def consent_redeem_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_id)
+    if not can_redeem_consent(request.user):
+        raise PermissionDenied("Only a doctor, nurse, pharmacist or lab technician can use a patient's consent code.")
     try:
         services.consent_code_redeem(actor=request.user, patient=patient, code=request.POST.get("code", ""))
     except services.PatientError as exc:
@@ -133,11 +139,9 @@ def my_record_view(request: HttpRequest) -> HttpResponse:
 def search_view(request: HttpRequest) -> HttpResponse:
     """Find a patient: by exact record number (to open or request emergency access), or by name among
     the patients you already have access to. Nobody can list patients they may not see."""
-    from accounts.roles import STAFF_ROLES
-
     from .permissions import can_grant
 
-    if not request.user.is_staff_member or not (request.user.role_names & {r.value for r in STAFF_ROLES}):
+    if not can_search_patients(request.user):
         raise PermissionDenied("Patient search is for clinical staff.")
     query = (request.GET.get("q") or "").strip()[:200]
     if query:
@@ -149,9 +153,8 @@ def search_view(request: HttpRequest) -> HttpResponse:
             return redirect("records:chart", patient_id=by_mrn.pk)
     results = []
     if query:
-        results = selectors.accessible_patients_by_name(user=request.user, name=query)
-        if not results and sum(ch.isdigit() for ch in query) >= 6:
-            results = selectors.patients_by_phone(user=request.user, phone=query)
+        results = list(selectors.accessible_patients(user=request.user, query=query))
+        selectors.patients_listed(user=request.user, count=len(results), searched=True)
     return render(
         request, "records/search.html", {"query": query, "results": results, "can_grant": can_grant(request.user)}
     )
@@ -182,9 +185,7 @@ def prescription_add_view(request: HttpRequest, patient_id: int) -> HttpResponse
 
 @login_required
 def pharmacy_view(request: HttpRequest) -> HttpResponse:
-    from accounts.roles import Role
-
-    if not request.user.has_role(Role.PHARMACIST):
+    if not can_use_pharmacy_queue(request.user):
         raise PermissionDenied("The pharmacy queue is for pharmacists.")
     return render(request, "records/pharmacy.html", {"queue": selectors.pharmacy_queue(user=request.user)})
 
@@ -219,9 +220,7 @@ def lab_order_view(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def lab_view(request: HttpRequest) -> HttpResponse:
-    from accounts.roles import Role
-
-    if not request.user.has_role(Role.LAB_TECHNICIAN):
+    if not can_use_lab_queue(request.user):
         raise PermissionDenied("The lab queue is for lab technicians.")
     if request.method == "POST":
         try:

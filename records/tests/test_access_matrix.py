@@ -15,9 +15,12 @@ from records.models import AccessGrant
 from records.services import (
     amendment_request,
     appointment_create,
+    consent_code_create,
     diagnosis_create,
     document_upload,
     grant_care_team,
+    lab_order,
+    prescription_create,
 )
 from tests.factories import HospitalFactory, PatientFactory
 
@@ -62,6 +65,23 @@ def patient_only(role, state) -> bool:
     return False
 
 
+def staff(role, state) -> bool:
+    return True  # every role in the matrix is staff; what they are shown depends on the grant
+
+
+def pharmacist(role, state) -> bool:
+    return role == Role.PHARMACIST  # of the prescribing hospital: the queue needs no grant on the patient
+
+
+def lab_technician(role, state) -> bool:
+    return role == Role.LAB_TECHNICIAN  # of the ordering hospital
+
+
+def care_role(role, state) -> bool:
+    # The patient's consent code is what opens the record, for whoever cares for them.
+    return role in (Role.DOCTOR, Role.NURSE, Role.PHARMACIST, Role.LAB_TECHNICIAN)
+
+
 class Case(NamedTuple):
     method: str
     url: str
@@ -71,6 +91,8 @@ class Case(NamedTuple):
     shows_secret: bool = False  # when allowed, the diagnosis text appears exactly with the full record
     json: bool = False
     own: bool = False  # a patient-portal URL: no patient id in it, 403 for anyone not linked to a record
+    lists_patient: bool = False  # when allowed, the patient is listed exactly when a live grant opens the record
+    id_in_url: bool = True  # an unknown id in the URL is a 404
 
 
 def urls(ids: dict) -> list[Case]:
@@ -153,6 +175,69 @@ def urls(ids: dict) -> list[Case]:
             own=True,
         ),
         Case("post", reverse("records:my_document_upload"), {"title": "matrix"}, patient_only, 302, own=True),
+        # The API beside each page: patients (search), what doctors add to the chart, the queues.
+        Case(
+            "get", reverse("records:search"), {"q": "matrix patient"}, staff, 200, lists_patient=True, id_in_url=False
+        ),
+        Case("get", reverse("api:patients"), {}, staff, 200, lists_patient=True, id_in_url=False),
+        Case("get", reverse("api:patients"), {"q": "Matrix  Patient"}, staff, 200, lists_patient=True, id_in_url=False),
+        Case(
+            "post",
+            reverse("api:patient-diagnoses", args=[pid]),
+            {"code": "X1", "text": "matrix"},
+            doctor_writes,
+            201,
+            json=True,
+        ),
+        Case(
+            "post",
+            reverse("api:patient-prescriptions", args=[pid]),
+            {"medication": "M", "dose": "1", "frequency": "daily", "duration_days": 1},
+            doctor_writes,
+            201,
+            json=True,
+        ),
+        Case("post", reverse("api:patient-lab-orders", args=[pid]), {"test": "T"}, doctor_writes, 201, json=True),
+        Case("post", reverse("api:patient-notes", args=[pid]), {"text": "matrix"}, doctor_writes, 201, json=True),
+        Case(
+            "post",
+            reverse("records:note_add", args=[pid]),
+            {"kind": "allergy", "substance": "Matrixium", "severity": "mild"},
+            doctor_writes,
+            302,
+        ),
+        Case(
+            "post",
+            reverse("api:patient-allergies", args=[pid]),
+            {"substance": "Matrixium", "severity": "mild"},
+            doctor_writes,
+            201,
+            json=True,
+        ),
+        Case("get", reverse("records:pharmacy"), {}, pharmacist, 200, id_in_url=False),
+        Case("get", reverse("api:pharmacy-queue"), {}, pharmacist, 200, id_in_url=False),
+        Case("post", reverse("api:prescription-dispense", args=[ids["prescription"]]), {}, pharmacist, 200, json=True),
+        Case("get", reverse("records:lab"), {}, lab_technician, 200, id_in_url=False),
+        Case(
+            "post",
+            reverse("records:lab"),
+            {"order": ids["lab_test_page"], "result": "matrix result"},
+            lab_technician,
+            302,
+            id_in_url=False,
+        ),
+        Case("get", reverse("api:lab-queue"), {}, lab_technician, 200, id_in_url=False),
+        Case(
+            "post",
+            reverse("api:lab-test-result", args=[ids["lab_test_api"]]),
+            {"result": "matrix result"},
+            lab_technician,
+            200,
+            json=True,
+        ),
+        # Last: a redeemed code opens the record, which would change what the cases above expect.
+        Case("post", reverse("records:consent_redeem", args=[pid]), {"code": ids["code_page"]}, care_role, 302),
+        Case("post", reverse("api:patient-consent", args=[pid]), {"code": ids["code_api"]}, care_role, 201, json=True),
     ]
 
 
@@ -180,6 +265,14 @@ def test_access_matrix(role, state, make_user, mfa_login, settings, tmp_path):
         "document": document_upload(
             actor=author, patient=patient, upload=SimpleUploadedFile("m.pdf", b"%PDF-1.7 matrix"), title="Matrix doc"
         ).pk,
+        "prescription": prescription_create(
+            actor=author, patient=patient, medication="Matrixcillin", dose="1", frequency="daily", duration_days=1
+        ).pk,
+        **{
+            f"lab_test_{name}": lab_order(actor=author, patient=patient, test="Matrix panel").pk
+            for name in ("page", "api")
+        },
+        **{f"code_{name}": consent_code_create(actor=me, patient=patient)[1] for name in ("page", "api")},
     }
     user = make_user(role, username=f"mtx.{role}".replace("_", "-"), hospital=hospital)
     if state != "none":
@@ -199,6 +292,8 @@ def test_access_matrix(role, state, make_user, mfa_login, settings, tmp_path):
             assert r.status_code == case.ok, (case.url, r.status_code, body[:300])
             if case.shows_secret:
                 assert ("matrix secret text" in body) == (state == "live"), case.url
+            if case.lists_patient:
+                assert ("Matrix Patient" in body) == (state in OPENS), (case.url, case.data)
         else:
             assert r.status_code in (403, 404), (case.url, r.status_code)
             assert "Matrix Patient" not in body and "matrix secret text" not in body, case.url
@@ -208,9 +303,10 @@ def test_access_matrix(role, state, make_user, mfa_login, settings, tmp_path):
 @pytest.mark.django_db
 def test_unknown_ids_are_404_everywhere(make_user, mfa_login):
     c = mfa_login(make_user(Role.DOCTOR, username="mtx.nobody"), Client())
-    unknown = dict.fromkeys(("patient", "author", "appointment_page", "appointment_api", "appointment_own"), 10**12)
-    for case in urls({**unknown, "amendment": 10**12, "document": 10**12}):
-        if case.own:
+    names = ("patient", "author", "appointment_page", "appointment_api", "appointment_own", "amendment", "document")
+    unknown = dict.fromkeys((*names, "prescription", "lab_test_page", "lab_test_api"), 10**12)
+    for case in urls({**unknown, "code_page": "ABCDE-FGHJK", "code_api": "ABCDE-FGHJK"}):
+        if case.own or not case.id_in_url:
             continue
         extra = {"content_type": "application/json"} if case.json or case.method == "patch" else {}
         assert getattr(c, case.method)(case.url, case.data, **extra).status_code == 404, case.url
