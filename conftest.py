@@ -31,6 +31,44 @@ def fresh_totp_code(device: TOTPDevice) -> str:
 _APP_PACKAGES = ("accounts", "audit", "beds", "records", "compliance", "hospital")
 
 
+def pytest_collection_modifyitems(items):
+    """With DATABASE_REPLICA_URL set, a test that may use the database may use the replica too.
+
+    The replica is a test mirror of the default database (the same test database), and the router
+    reads from it outside transactions (transactional tests, live servers). pytest-django allows only
+    the aliases a test names, so the mirror is added to every test that names the default database.
+    """
+    from django.db import DEFAULT_DB_ALIAS, connections
+    from pytest_django.fixtures import validate_django_db
+
+    mirrors = [alias for alias in connections if connections.settings[alias]["TEST"]["MIRROR"] == DEFAULT_DB_ALIAS]
+    if not mirrors:
+        return
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None:
+            if not {"db", "transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())):
+                continue
+            marker = pytest.mark.django_db.mark  # the defaults; the fixtures decide transactional
+        transaction, reset_sequences, databases, serialized_rollback, available_apps = validate_django_db(marker)
+        if databases == "__all__":
+            continue
+        databases = list(databases or [DEFAULT_DB_ALIAS])
+        if DEFAULT_DB_ALIAS not in databases:
+            continue
+        databases += [alias for alias in mirrors if alias not in databases]
+        item.add_marker(
+            pytest.mark.django_db(
+                transaction=transaction,
+                reset_sequences=reset_sequences,
+                databases=databases,
+                serialized_rollback=serialized_rollback,
+                available_apps=available_apps,
+            ),
+            append=False,
+        )
+
+
 @pytest.fixture(autouse=True, scope="session")
 def guard_audited_writes():
     """Fail any update()/bulk_create()/bulk_update() on an audited model made from app code.

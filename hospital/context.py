@@ -13,6 +13,21 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 
+@dataclass
+class DatabaseUse:
+    """What the database router must know about this request, task or command (hospital.db_routers).
+
+    Shared, not copied, when a context is derived from another (RequestContextMiddleware adds the
+    actor to the request's context): a write made anywhere in the request keeps the rest of it on
+    the primary database.
+    """
+
+    # Something was (or may have been) written: later reads must see it, so they go to the primary.
+    wrote: bool = False
+    # The client wrote a moment ago (sticky cookie): its reads go to the primary for a few seconds.
+    sticky: bool = False
+
+
 @dataclass(frozen=True)
 class RequestContext:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -24,6 +39,7 @@ class RequestContext:
     origin: str = "system"
     # Per-context memo (e.g. the actor's roles), filled on first use.
     _memo: dict = field(default_factory=dict, compare=False, repr=False)
+    db: DatabaseUse = field(default_factory=DatabaseUse, compare=False, repr=False)
 
     def cached(self, key: str, compute):
         if key not in self._memo:
@@ -36,6 +52,11 @@ _current: ContextVar[RequestContext | None] = ContextVar("hospital_request_conte
 
 def current() -> RequestContext:
     return _current.get() or RequestContext()
+
+
+def bound() -> RequestContext | None:
+    """The context bound by a request, task or command; None outside all of them."""
+    return _current.get()
 
 
 @contextlib.contextmanager

@@ -1,4 +1,4 @@
-"""Request plumbing: request id, the audit context, and no-store caching for signed-in pages."""
+"""Request plumbing: request id, the audit context, read-your-writes on a replica, no-store caching."""
 
 import re
 import uuid
@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
-from . import context
+from . import context, db_routers
 from .net import client_ip
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -43,6 +43,44 @@ class RequestIdMiddleware:
         return response
 
 
+class StickyPrimaryMiddleware:
+    """With a read replica: after a request that wrote, the same browser reads the primary for a while.
+
+    So the page a POST redirects to shows the change even while the replica lags. The flag is a
+    signed cookie holding a constant and the signing time: no user, no patient, nothing else. Its
+    age is checked against the signed time (REPLICA_STICKY_SECONDS), so a client cannot stretch the
+    window, and a forged one is ignored. Without a replica this middleware does nothing.
+    Must run inside RequestIdMiddleware (it marks the request's context).
+    """
+
+    _SALT = "hospital.middleware.StickyPrimaryMiddleware"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        seconds = settings.REPLICA_STICKY_SECONDS
+        if seconds <= 0 or not db_routers.replica_configured():
+            return self.get_response(request)
+        name = settings.REPLICA_STICKY_COOKIE_NAME
+        use = context.current().db
+        if request.get_signed_cookie(name, default=None, salt=self._SALT, max_age=seconds) is not None:
+            use.sticky = True
+        response = self.get_response(request)
+        if use.wrote:
+            response.set_signed_cookie(
+                name,
+                "1",
+                salt=self._SALT,
+                max_age=seconds,
+                path="/",
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
+
+
 class RequestContextMiddleware:
     """Add the authenticated actor to the request context (after authentication)."""
 
@@ -61,6 +99,7 @@ class RequestContextMiddleware:
             ip_address=base.ip_address,
             user_agent=base.user_agent,
             origin="request",
+            db=base.db,
         )
         with context.bind(ctx):
             return self.get_response(request)

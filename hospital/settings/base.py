@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "hospital.middleware.RequestIdMiddleware",
+    "hospital.middleware.StickyPrimaryMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -84,9 +85,9 @@ TEMPLATES = [
 ]
 
 
-def database_from_env(default_url: str) -> dict:
-    """Parse DATABASE_URL and add the per-engine options this platform relies on."""
-    db = env.db_url("DATABASE_URL", default=default_url)
+def database_from_env(default_url: str, var: str = "DATABASE_URL") -> dict:
+    """Parse DATABASE_URL (or var) and add the per-engine options this platform relies on."""
+    db = env.db_url(var, default=default_url)
     engine = db["ENGINE"]
     options = db.setdefault("OPTIONS", {})
     if engine == "django.db.backends.sqlite3":
@@ -112,6 +113,32 @@ def database_from_env(default_url: str) -> dict:
     db.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
     db["ATOMIC_REQUESTS"] = False
     return db
+
+
+def databases_from_env(default_url: str) -> dict:
+    """DATABASES: DATABASE_URL as "default", and DATABASE_REPLICA_URL as "replica" when it is set.
+
+    The replica gets the same per-engine options. hospital.db_routers sends reads there when that
+    is safe; tests read it as the default test database (a test mirror).
+    """
+    databases = {"default": database_from_env(default_url)}
+    if env.str("DATABASE_REPLICA_URL", default=""):
+        replica = database_from_env("", var="DATABASE_REPLICA_URL")
+        if replica["ENGINE"] == "django.db.backends.sqlite3":
+            # IMMEDIATE serializes writers by taking the write lock at BEGIN; nothing writes to a
+            # replica, and a transaction on it (a test case opens one on every alias) must not
+            # take the lock that the primary's writers wait for when both name the same file.
+            replica["OPTIONS"]["transaction_mode"] = "DEFERRED"
+        replica.setdefault("TEST", {})["MIRROR"] = "default"
+        databases["replica"] = replica
+    return databases
+
+
+# The router is installed with a replica only (it does nothing without one in any case).
+DATABASE_ROUTERS = ["hospital.db_routers.PrimaryReplicaRouter"] if env.str("DATABASE_REPLICA_URL", default="") else []
+# After a request that wrote, the same browser reads the primary this long (a signed cookie).
+REPLICA_STICKY_SECONDS = env.int("REPLICA_STICKY_SECONDS", default=5)
+REPLICA_STICKY_COOKIE_NAME = "hospital_primary"
 
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import database_from_env, env
+from .base import databases_from_env, env
 
 
 def _required(name: str) -> str:
@@ -17,7 +17,7 @@ SECRET_KEY = _required("SECRET_KEY")
 FERNET_KEYS = [k.strip() for k in _required("FERNET_KEYS").split(",") if k.strip()]
 BLIND_INDEX_KEY = _required("BLIND_INDEX_KEY")
 _required("DATABASE_URL")
-DATABASES = {"default": database_from_env("")}
+DATABASES = databases_from_env("")
 ALLOWED_HOSTS = [h.strip() for h in _required("ALLOWED_HOSTS").split(",") if h.strip()]
 
 DEBUG = False
@@ -29,6 +29,7 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_NAME = "__Host-hospital_session"
+REPLICA_STICKY_COOKIE_NAME = "__Host-hospital_primary"
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 if env.int("TRUSTED_PROXY_COUNT", default=0) > 0:
