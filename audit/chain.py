@@ -172,25 +172,32 @@ SEAL_BATCH = 500
 
 # What the sealer reads of each pending event: its id and the hashed fields it already has.
 _CONTENT_FIELDS = tuple(name for name in HASHED_FIELDS if name not in ("seq", "prev_hash"))
-_SEAL_ONE = "UPDATE audit_auditevent SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s AND seq IS NULL"
+_SEAL_ONE = "UPDATE audit_auditevent SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s"
 
 
 def _write_seals(rows: list[tuple[int, str, str, int]]) -> int:
-    """Set (seq, prev_hash, hash) of each (seq, prev_hash, hash, id), only where still unsealed.
+    """Set (seq, prev_hash, hash) of each (seq, prev_hash, hash, id).
 
-    SQLite runs the one-row UPDATE for every row in a C loop. MariaDB/MySQL would take a round trip
-    per row that way, so there one UPDATE joins the batch as a derived table.
+    Only the rows named by primary key are touched, in a single-table UPDATE: the sealer holds the
+    chain head, so nobody else seals, and every row it read was committed and unsealed. A join or a
+    condition on `seq` would let MariaDB examine (and lock) other rows, among them writers'
+    uncommitted events, while writers wait on the sealer's gap lock in the `seq` index: a deadlock
+    that kills the writer's transaction. SQLite runs the one-row UPDATE per row in a C loop; on
+    MariaDB/MySQL that would be a round trip per row, so there one statement sets them all.
     """
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.executemany(_SEAL_ONE, rows)
             return cursor.rowcount
-        first = "SELECT %s AS id, %s AS seq, %s AS prev_hash, %s AS hash"
-        derived = " UNION ALL ".join([first] + ["SELECT %s, %s, %s, %s"] * (len(rows) - 1))
+        cases = " ".join(["WHEN %s THEN %s"] * len(rows))
+        ids = ", ".join(["%s"] * len(rows))
         cursor.execute(
-            "UPDATE audit_auditevent e JOIN (" + derived + ") v ON e.id = v.id"  # noqa: S608 (placeholders only)
-            " SET e.seq = v.seq, e.prev_hash = v.prev_hash, e.hash = v.hash WHERE e.seq IS NULL",
-            [value for seq, prev, hash_, pk in rows for value in (pk, seq, prev, hash_)],
+            f"UPDATE audit_auditevent SET seq = CASE id {cases} END, prev_hash = CASE id {cases} END,"  # noqa: S608
+            f" hash = CASE id {cases} END WHERE id IN ({ids})",  # placeholders only
+            [v for seq, _, _, pk in rows for v in (pk, seq)]
+            + [v for _, prev, _, pk in rows for v in (pk, prev)]
+            + [v for _, _, hash_, pk in rows for v in (pk, hash_)]
+            + [pk for *_, pk in rows],
         )
         return cursor.rowcount
 
@@ -224,7 +231,7 @@ def seal_pending(*, limit: int | None = None, wait: bool = True) -> int:
                 rows.append((seq, prev, hash_, pk))
                 prev = hash_
             if _write_seals(rows) != len(rows):
-                # Another sealer got there (it cannot, holding the head; but never fork the chain).
+                # A row vanished or changed under us (out-of-band tampering): never fork the chain.
                 raise RuntimeError("audit events changed while being sealed; nothing was sealed")
             advance_head(seq, prev)
         sealed += len(pending)

@@ -1,5 +1,6 @@
 """Audit guarantees that only a real MariaDB/MySQL server can prove (selected with -m mariadb)."""
 
+import logging
 import secrets
 import threading
 
@@ -10,6 +11,7 @@ from django.db import connection, connections, transaction
 from accounts.models import Hospital
 from audit.chain import seal_pending
 from audit.models import AuditEvent
+from audit.services import audit_event_record
 from audit.verify import verify_chain
 from hospital import context
 
@@ -22,9 +24,17 @@ def needs_mariadb():
         pytest.fail("These tests need DATABASE_URL on MariaDB/MySQL; run them with -m mariadb there.")
 
 
-def test_twenty_threads_writing_at_once_keep_one_unforked_chain(settings):
+def test_twenty_threads_writing_at_once_keep_one_unforked_chain(settings, caplog):
     # Every commit also tries to seal (no rate limit), so sealers race one another as well.
     settings.AUDIT_SEAL_INTERVAL = 0
+    # A table of sealed history, as in production: with few unsealed rows among many, the optimizer
+    # would rather find them through the `seq` index, which is what once made sealers deadlock writers.
+    with context.bind(context.RequestContext(username="history", origin="test")), transaction.atomic():
+        for i in range(3000):
+            audit_event_record(action="view", category="diagnosis", patient_id=i % 50, object_label=f"history {i}")
+    seal_pending()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE TABLE audit_auditevent")
     threads_n, writes_each = 20, 5
     barrier = threading.Barrier(threads_n)
     errors = []
@@ -48,6 +58,8 @@ def test_twenty_threads_writing_at_once_keep_one_unforked_chain(settings):
     for t in threads:
         t.join(timeout=120)
     assert errors == []
+    # Sealing after commit is robust (a failure is logged, never raised): a deadlock there shows only here.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert Hospital.objects.filter(code__startswith="T").count() == threads_n * writes_each
     created = AuditEvent.objects.filter(action="create", object_label__startswith="hospital T")
     assert created.count() == threads_n * writes_each, "exactly one row per write"
@@ -124,4 +136,46 @@ def test_granted_application_user_cannot_change_or_delete_audit_rows(capsys, set
             cursor.execute("DROP TRIGGER IF EXISTS audit_auditevent_sealed")
             cursor.execute("DROP USER %s@%s", [user, account_host])
     assert not AuditEvent.objects.filter(seq__isnull=True).exists()
+    assert verify_chain().ok
+
+
+def test_the_sealer_never_waits_for_a_writer_still_in_its_transaction():
+    """A writer's event not yet committed is none of the sealer's business: sealing the committed ones
+    must not touch (lock) it, or writers waiting on the sealer's index locks deadlock with it."""
+    with context.bind(context.RequestContext(username="committed", origin="test")):
+        for i in range(5):
+            audit_event_record(action="view", category="diagnosis", object_label=f"committed {i}")
+    pending = AuditEvent.objects.filter(seq__isnull=True).count()  # some may be sealed after their commit
+    assert pending >= 1
+    inserted, release, failures = threading.Event(), threading.Event(), []
+
+    def writer() -> None:
+        try:
+            with context.bind(context.RequestContext(username="slow-writer", origin="test")), transaction.atomic():
+                audit_event_record(action="view", category="diagnosis", object_label="uncommitted")
+                inserted.set()
+                release.wait(timeout=30)
+        except Exception as exc:  # reported below
+            failures.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert inserted.wait(timeout=10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET SESSION innodb_lock_wait_timeout = 2")  # a wait fails fast instead of hanging
+        try:
+            sealed = seal_pending()
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SET SESSION innodb_lock_wait_timeout = DEFAULT")
+        assert sealed == pending
+        assert not AuditEvent.objects.filter(object_label="uncommitted").exists()  # not visible, not sealed
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert failures == []
+    assert seal_pending() == 1  # the writer's event, once committed
     assert verify_chain().ok
