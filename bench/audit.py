@@ -13,7 +13,7 @@ from accounts.models import Hospital
 from audit import receivers
 from audit.chain import seal_pending
 
-from .harness import median, timed
+from .harness import median, timed, verified_client
 
 TARGETS = {"overhead_ratio": 1.3, "page_ratio_1m_vs_10k": 1.5}
 
@@ -175,7 +175,6 @@ def _insert_events(first: int, count: int, patients: int) -> None:
 
 
 def _officer_client() -> Client:
-    from accounts.models import TOTPDevice
     from accounts.roles import Role
     from accounts.services.users import staff_user_create
 
@@ -189,13 +188,7 @@ def _officer_client() -> Client:
         hospital=None,
         password=password,
     )
-    device = TOTPDevice.objects.create(user=officer, name="bench", confirmed=True)
-    client = Client()
-    client.force_login(officer)
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
-    return client
+    return verified_client(officer)
 
 
 def page_time(client: Client, patient: int, repeat: int) -> float:

@@ -14,11 +14,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, connections, transaction
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from .harness import median
+from .harness import median, verified_client
 
 TARGETS = {"double_bookings": 0, "throughput_ratio_vs_floor": 0.7, "availability_ratio_vs_hello": 3.0}
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,11 +258,7 @@ def _timed_get(server: Server, path: str, cookies: dict, repeat: int) -> float:
 
 def board(sizes: tuple[int, int], beds_each: int, repeat: int) -> dict:
     user, device = _staff_user()
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
+    client = verified_client(user, device)
     result: dict = {}
     made = 0
     for size in sizes:

@@ -39,3 +39,19 @@ def print_table(name: str, result: dict) -> None:
         if isinstance(value, float):
             value = f"{value:.4g}"
         sys.stdout.write(f"  {key:<{width}}  {value}\n")
+
+
+def verified_client(user, device=None):
+    """A test client signed in as `user` with a verified MFA device, as after the real sign-in."""
+    from django.test import Client
+
+    from accounts.models import TOTPDevice
+
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    return client

@@ -29,11 +29,10 @@ from collections import Counter
 from datetime import date, timedelta
 
 from django.db import DatabaseError, connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from .harness import median, timed
+from .harness import median, timed, verified_client
 
 TARGETS = {"decrypt_ratio": 1.5, "grant_list_ratio": 1.5}
 RECORDS = 50
@@ -55,19 +54,6 @@ def _staff(username: str, role, hospital):
         hospital=hospital,
         password=secrets.token_urlsafe(18),
     )
-
-
-def _client(user) -> Client:
-    """Signed in with a verified MFA device, as after the real sign-in (bench/audit.py's pattern)."""
-    from accounts.models import TOTPDevice
-
-    device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
-    return client
 
 
 def _patient(doctor, n: int):
@@ -205,7 +191,7 @@ def chart(repeat: int) -> dict:
     labtech = _staff("bench.labtech", Role.LAB_TECHNICIAN, hospital)
     patient = _patient(doctor, 0)
     records = _clinical_records(patient, doctor, labtech)
-    client = _client(doctor)
+    client = verified_client(doctor)
     url = f"/records/patients/{patient.pk}/"
 
     def get():
@@ -440,7 +426,7 @@ def my_patients(small: int, large: int, repeat: int, cycles: int) -> dict:
     have = selectors._accessible(user=doctor)
     for n in range(len(have) + 1, MY_PATIENTS + 1):
         _patient(doctor, n)
-    client = _client(doctor)
+    client = verified_client(doctor)
     search_url = f"/records/search/?q=Bench+Patient+{MY_PATIENTS // 2}"
     users = 500
     filler = _Filler(users=users, patients=large // users + 1)
