@@ -6,12 +6,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from audit.selectors import AuditFilters, audit_events_page
-from records.models import Patient
+from records.selectors import own_patient
 
 
 @login_required
 def my_access_view(request: HttpRequest) -> HttpResponse:
-    patient = Patient.objects.filter(user=request.user).first()
+    patient = own_patient(user=request.user)
     if patient is None:
         raise PermissionDenied("Your account is not linked to a patient record.")
     page = audit_events_page(

@@ -13,6 +13,7 @@ from .clinical import DiagnosisView, chart_item
 from .patients import (
     PHONE_SEARCH_MIN_DIGITS,
     accessible_patients,
+    own_patient,
     patient_by_mrn,
     patients_by_name,
     patients_listed,
@@ -26,6 +27,7 @@ __all__ = [
     "AmendmentView",
     "DiagnosisView",
     "accessible_patients",
+    "own_patient",
     "amendable_record",
     "amendable_records",
     "appointment_clinicians",

@@ -80,30 +80,12 @@ def patient_chart(*, user: User, patient: Patient) -> dict | None:
         chart["documents"] = list(
             Document.objects.filter(patient=patient).select_related("uploaded_by").order_by("-created_at")
         )
-        _audit_section(
-            user=user,
-            patient=patient,
-            category="diagnosis",
-            label="diagnoses",
-            items=chart["diagnoses"],
-            name="diagnosis",
-        )
-        _audit_section(
-            user=user,
-            patient=patient,
-            category="clinical_note",
-            label="notes",
-            items=chart["notes"],
-            name="clinical note",
-        )
-        _audit_section(
-            user=user,
-            patient=patient,
-            category="clinical_note",
-            label="allergies",
-            items=chart["allergies"],
-            name="allergy",
-        )
+        for key, category, label, name in (
+            ("diagnoses", "diagnosis", "diagnoses", "diagnosis"),
+            ("notes", "clinical_note", "notes", "clinical note"),
+            ("allergies", "clinical_note", "allergies", "allergy"),
+        ):
+            _audit_section(user=user, patient=patient, category=category, label=label, items=chart[key], name=name)
     if "lab" in parts:
         chart["lab"] = _lab_tests(patient)
         _audit_section(

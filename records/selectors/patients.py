@@ -12,6 +12,13 @@ from audit.signals import phi_accessed
 from ..models import Patient
 
 
+def own_patient(*, user: User) -> Patient | None:
+    """The record linked to the signed-in account (a patient's own), or None (staff, strangers)."""
+    if not user.is_authenticated:
+        return None
+    return Patient.objects.filter(user=user).first()
+
+
 def patient_by_mrn(*, mrn: str) -> Patient | None:
     return Patient.objects.filter(mrn=(mrn or "").strip().upper()).first()
 

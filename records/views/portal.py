@@ -15,7 +15,7 @@ from ..models import Patient
 
 def _own_patient(request: HttpRequest) -> Patient:
     """The record linked to the signed-in account; 403 for accounts without one (staff)."""
-    patient = Patient.objects.filter(user=request.user).first()
+    patient = selectors.own_patient(user=request.user)
     if patient is None:
         raise PermissionDenied("Your account is not linked to a patient record.")
     return patient
