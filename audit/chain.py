@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 
 GENESIS = "0" * 64
 
@@ -118,14 +118,24 @@ def advance_head(seq: int, hash_: str) -> None:
         cursor.execute(_ADVANCE_HEAD, [seq, hash_, 1])
 
 
-_insert_cache: dict[str, tuple[list, str]] = {}
+_insert_cache: dict[str, tuple[list, str, str]] = {}
 
 
-def _adapter(field):
-    """How one event field's value becomes a query parameter (what the ORM would do, minus its overhead)."""
-    ops = connection.ops
+def _adapter(field, conn):
+    """How one event field's value becomes a query parameter: what the ORM does, minus its overhead."""
+    ops = conn.ops
     if isinstance(field, models.DateTimeField):
-        return ops.adapt_datetimefield_value
+        # Django stores an aware datetime as the naive time in the connection's time zone, as text.
+        db_tz = conn.timezone
+
+        def adapt_datetime(value):
+            if value is None:
+                return None
+            if value.tzinfo is not None:
+                value = value.astimezone(db_tz).replace(tzinfo=None)
+            return str(value)
+
+        return adapt_datetime
     if isinstance(field, models.JSONField):
         return lambda value: ops.adapt_json_value(value, field.encoder)
     if isinstance(field, models.GenericIPAddressField):
@@ -133,37 +143,61 @@ def _adapter(field):
     return None
 
 
-def _insert_statement() -> tuple[list, str]:
-    """(attname, adapter) for each column and the INSERT for them, built once per database vendor."""
-    vendor = connection.vendor
+def _insert_statement(conn) -> tuple[list, str, str]:
+    """(attname, adapter) for each column, and the INSERT for them (with %s placeholders, and as
+    the driver itself takes it), built once per database vendor."""
+    vendor = conn.vendor
     if vendor not in _insert_cache:
         from .models import AuditEvent
 
         fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        placeholders = ", ".join(["%s"] * len(fields))
-        plan = [(f.attname, _adapter(f)) for f in fields]
-        sql = "INSERT INTO audit_auditevent (" + columns + ") VALUES (" + placeholders + ")"  # noqa: S608 (columns from the model)
-        _insert_cache[vendor] = (plan, sql)
+        columns = ", ".join(conn.ops.quote_name(f.column) for f in fields)
+        plan = [(f.attname, _adapter(f, conn)) for f in fields]
+        sql = "INSERT INTO audit_auditevent (" + columns + ") VALUES (" + ", ".join(["%s"] * len(fields)) + ")"  # noqa: S608 (columns from the model)
+        # sqlite3 takes "?" placeholders; Django rewrites "%s" with a regular expression on every execute.
+        native = sql.replace("%s", "?") if vendor == "sqlite" else sql
+        _insert_cache[vendor] = (plan, sql, native)
     return _insert_cache[vendor]
 
 
-def insert_event(values: dict):
+def _execute_insert(conn, sql: str, native: str, params: list) -> int:
+    """Run the INSERT and return the new id.
+
+    Every audited write pays for this statement, so it goes straight to the driver's cursor unless
+    something watches queries (a debug cursor, a test's query counter, an execute wrapper): then it
+    takes Django's cursor, and is seen, like any other query. Same statement, same parameters, in
+    the caller's transaction either way; driver errors still become Django's exceptions.
+    """
+    if conn.queries_logged or conn.execute_wrappers or conn.connection is None:
+        with conn.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.lastrowid
+    conn.validate_no_broken_transaction()
+    conn.validate_thread_sharing()
+    with conn.wrap_database_errors:
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(native, params)
+            return cursor.lastrowid
+        finally:
+            cursor.close()
+
+
+def insert_event(values: dict, conn=None):
     """Insert one event row with plain SQL and return it as a model instance."""
     from .models import AuditEvent
 
-    plan, sql = _insert_statement()
+    conn = conn or connections[DEFAULT_DB_ALIAS]
+    plan, sql, native = _insert_statement(conn)
     params = [adapt(values.get(name)) if adapt else values.get(name) for name, adapt in plan]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        pk = cursor.lastrowid
+    pk = _execute_insert(conn, sql, native, params)
     # The row as a model instance without Model.__init__ (and its signals): it is only read.
     event = AuditEvent.__new__(AuditEvent)
     event.__dict__.update(values)
     event.id = pk
     event._state = models.base.ModelState()
     event._state.adding = False
-    event._state.db = connection.alias
+    event._state.db = conn.alias
     return event
 
 

@@ -3,6 +3,8 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from .fields import RowIdAutoField
+
 
 class Action(models.TextChoices):
     CREATE = "create", "Create"
@@ -61,6 +63,7 @@ class AuditEvent(models.Model):
     once: `seq`, `prev_hash` and `hash` go from empty to set and never change again.
     """
 
+    id = RowIdAutoField(primary_key=True)
     seq = models.BigIntegerField(
         unique=True,
         null=True,

@@ -6,7 +6,7 @@ import functools
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
 from hospital import context
@@ -19,14 +19,29 @@ def audit_enabled() -> bool:
     return getattr(settings, "AUDIT_ENABLED", True)
 
 
+# Outside any request, task or command (a shell, a script): no request, no client.
+_UNBOUND = {
+    "actor_id": None,
+    "actor_name": "system",
+    "actor_role": "",
+    "ip_address": None,
+    "user_agent": "",
+    "request_id": "",
+}
+
+
 def _actor_fields(actor=None) -> dict:
-    ctx = context.current()
+    ctx = context.bound()
     if actor is not None and getattr(actor, "is_authenticated", False):
         actor_id, actor_name = actor.pk, actor.get_username()
         roles = _roles_of(actor)
+    elif ctx is None:
+        return dict(_UNBOUND)
     else:
         actor_id, actor_name = ctx.user_id, ctx.username or ctx.origin
         roles = ctx.cached("roles", lambda: _roles_of_id(ctx.user_id))
+    if ctx is None:
+        return {**_UNBOUND, "actor_id": actor_id, "actor_name": (actor_name or "")[:200], "actor_role": roles[:300]}
     return {
         "actor_id": actor_id,
         "actor_name": (actor_name or "")[:200],
@@ -57,7 +72,7 @@ def _joins_transaction(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if connection.in_atomic_block:
+        if connections[DEFAULT_DB_ALIAS].in_atomic_block:
             return fn(*args, **kwargs)
         with transaction.atomic():
             return fn(*args, **kwargs)
@@ -107,8 +122,9 @@ def audit_event_record(
         **_actor_fields(actor),
     }
     values["seq"], values["prev_hash"], values["hash"] = None, "", ""
-    event = chain.insert_event(values)
-    transaction.on_commit(chain.seal_soon, robust=True)  # a failed seal never fails the request
+    conn = connections[DEFAULT_DB_ALIAS]
+    event = chain.insert_event(values, conn)
+    conn.on_commit(chain.seal_soon, robust=True)  # a failed seal never fails the request
     return event
 
 
