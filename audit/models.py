@@ -77,8 +77,17 @@ class AuditEvent(models.Model):
     actor_role = models.CharField(max_length=300, blank=True, help_text="The actor's roles at the time.")
     patient_id = models.BigIntegerField(null=True, blank=True)
     action = models.CharField(max_length=32, choices=Action.choices)
+    # No database constraint: it would cost every audited write a lookup of the content type (and,
+    # on MariaDB/MySQL, an index of its own). Deleting a content type that events name is still
+    # refused, by Django (PROTECT), and content types are never deleted by the application.
     content_type = models.ForeignKey(
-        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        ContentType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     object_id = models.CharField(max_length=64, blank=True)
     object_label = models.CharField(max_length=200, blank=True, help_text="A label without patient data.")
