@@ -93,14 +93,16 @@ def _reserve_bed(*, kind: str, priority: str, hospital: Hospital | None, region:
 def _create(admission: Admission) -> Admission:
     # The related objects were just loaded (and the bed locked): no need to re-query them. The
     # uniqueness and check constraints are the database's to enforce (see the IntegrityError below);
-    # checking them here first would cost a query each and still race.
+    # checking them here first would cost a query each and still race. No savepoint either: a
+    # refusal ends the caller's transaction (every caller is atomic and lets BookingError out).
     admission.clean_fields(exclude=["live_bed", "active_patient", "patient", "bed", "hospital", "booked_by"])
     admission.clean()
     try:
-        with transaction.atomic():
-            admission.save()
+        admission.save()
     except IntegrityError as exc:
-        if admission.active_patient and Admission.objects.filter(active_patient=admission.active_patient).exists():
+        # The database names the constraint that refused the row: the patient's one active
+        # admission (Admission.active_patient), or else the bed's one live admission.
+        if "active_patient" in str(exc):
             raise BookingError("This patient already has an active admission.") from exc
         raise BookingError("That bed was taken by another booking a moment ago. Try again.") from exc
     return admission

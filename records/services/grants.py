@@ -225,16 +225,20 @@ def grant_revoke_by_patient(*, actor: User, grant_id: int) -> AccessGrant:
     return grant_revoke(actor=actor, grant_id=grant.pk)
 
 
-@transaction.atomic
 def care_team_join(*, patient: Patient, clinician: User, hours: float = 24 * 7) -> AccessGrant | None:
     """A clinician who admits (or holds a bed for) a patient joins the care team for a week.
 
     Called by the beds services; only clinical roles join (a coordinator booking from the board
-    does not thereby read charts)."""
+    does not thereby read charts, nor open a transaction here for nothing)."""
     from accounts.roles import Role
 
     if not any(clinician.has_role(r) for r in (Role.DOCTOR, Role.NURSE)):
         return None
+    return _care_team_grant(patient=patient, clinician=clinician, hours=hours)
+
+
+@transaction.atomic
+def _care_team_grant(*, patient: Patient, clinician: User, hours: float) -> AccessGrant:
     return _grant(
         patient=patient,
         grantee=clinician,
