@@ -63,6 +63,21 @@ class TestBook:
             admission_book(actor=coordinator, patient=patient, kind="icu", hospital=hospital)
         assert Admission.objects.count() == 1
 
+    def test_a_bed_taken_behind_the_lock_is_refused_with_a_message_and_nothing_is_kept(self, coordinator, icu):
+        # A live admission the bed's status does not show (written behind the services' back): the
+        # database's unique live_bed refuses the INSERT, and the booking says the bed was taken.
+        hospital, beds = icu
+        Admission.objects.bulk_create([TestDatabaseGuarantees()._admission(beds[0], PatientFactory(), coordinator)])
+        patient = PatientFactory()
+        audit_rows = AuditEvent.objects.count()
+        with transaction.atomic():  # the caller's own transaction stays usable after the refusal
+            with pytest.raises(BookingError, match="taken by another booking"):
+                admission_book(actor=coordinator, patient=patient, kind="icu", hospital=hospital)
+            assert Admission.objects.filter(patient=patient).count() == 0
+        beds[0].refresh_from_db()
+        assert beds[0].status == BedStatus.AVAILABLE
+        assert AuditEvent.objects.count() == audit_rows
+
     def test_best_hospital_in_a_region_is_the_one_with_most_free_beds(self, coordinator):
         small = HospitalFactory(code="SML", region="East")
         big = HospitalFactory(code="BIG", region="East")

@@ -1,0 +1,114 @@
+"""The event writer's short path to the driver, and the sealer's own reading of pending events."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, connection, transaction
+from django.db.backends import utils as backend_utils
+from django.db.models import ProtectedError
+from django.test.utils import CaptureQueriesContext
+
+from audit import chain
+from audit.models import AuditEvent
+from audit.services import audit_event_record
+from audit.verify import verify_chain
+from tests.factories import HospitalFactory
+
+CONTENT = [name for name in chain.HASHED_FIELDS if name not in ("seq", "prev_hash")]
+
+
+@pytest.fixture
+def django_cursor_calls(monkeypatch):
+    """Count statements that go through Django's cursor wrapper."""
+    calls = []
+    original = backend_utils.CursorWrapper.execute
+
+    def execute(self, sql, params=None):
+        calls.append(sql)
+        return original(self, sql, params)
+
+    monkeypatch.setattr(backend_utils.CursorWrapper, "execute", execute)
+    return calls
+
+
+def _record(**extra):
+    return audit_event_record(
+        action="update",
+        category="account",
+        object_label="hospital Ü-1",
+        changes={"name": {"old": "Général", "new": "Général — Nord"}, "b": {"a": [1, 2]}},
+        reason="a reason",
+        **extra,
+    )
+
+
+@pytest.mark.django_db
+class TestInsert:
+    def test_unwatched_and_watched_inserts_write_the_same_row(self, django_cursor_calls):
+        assert not connection.queries_logged and not connection.execute_wrappers
+        quick = _record()
+        assert not any("audit_auditevent" in sql for sql in django_cursor_calls), (
+            "the unwatched INSERT took Django's cursor"
+        )
+        with CaptureQueriesContext(connection) as watched:
+            seen = _record()
+        assert [q["sql"] for q in watched.captured_queries if "INSERT INTO audit_auditevent" in q["sql"]]
+        rows = {e.pk: e for e in AuditEvent.objects.filter(pk__in=[quick.pk, seen.pk])}
+        assert seen.pk > quick.pk
+        first, second = rows[quick.pk], rows[seen.pk]
+        for name in CONTENT:
+            if name in ("occurred_at", "request_id"):
+                continue
+            assert getattr(first, name) == getattr(second, name), name
+        assert first.changes == {"name": {"old": "Général", "new": "Général — Nord"}, "b": {"a": [1, 2]}}
+        # What the writer returned is what the database holds.
+        assert abs(first.occurred_at - quick.occurred_at) < timedelta(microseconds=1)
+
+    def test_a_refused_insert_raises_djangos_error_and_the_transaction_rolls_back(self):
+        before = AuditEvent.objects.count()
+        values = {"action": None, "category": "account", "occurred_at": datetime.now(UTC)}  # action is NOT NULL
+        with pytest.raises(IntegrityError), transaction.atomic():
+            chain.insert_event(values)
+        assert AuditEvent.objects.count() == before
+
+    def test_content_types_named_by_events_cannot_be_deleted(self):
+        hospital = HospitalFactory()
+        assert AuditEvent.objects.filter(content_type=ContentType.objects.get_for_model(hospital)).exists()
+        with pytest.raises(ProtectedError):
+            ContentType.objects.get_for_model(hospital).delete()
+
+    def test_the_event_table_has_no_foreign_key_and_sqlite_ids_are_plain_rowids(self):
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, "audit_auditevent")
+        assert not [name for name, info in constraints.items() if info["foreign_key"]]
+        assert not [name for name, info in constraints.items() if info["columns"] == ["content_type_id"]]
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", ["audit_auditevent"])
+                assert "AUTOINCREMENT" not in cursor.fetchone()[0].upper()
+
+
+@pytest.mark.django_db
+class TestSealerReading:
+    def test_sealed_hashes_match_what_the_orm_reads_back(self):
+        chain.seal_pending()
+        east = timezone(timedelta(hours=5, minutes=30))
+        events = [
+            _record(),
+            _record(activity_at=datetime(2026, 3, 1, 8, 0, 0, tzinfo=east)),  # no microseconds, not UTC
+            _record(activity_at=datetime(2026, 3, 1, 8, 0, 0, 123456, tzinfo=UTC), patient_id=42),
+            audit_event_record(action="view", category="security", object_label="plain", changes=None),
+        ]
+        assert chain.seal_pending() == len(events)
+        for event in AuditEvent.objects.filter(pk__in=[e.pk for e in events]):
+            assert event.hash == chain.compute_hash(chain.event_values(event))
+        assert verify_chain(seal=False).ok
+
+    def test_the_sealer_reads_only_unsealed_events_oldest_first(self):
+        chain.seal_pending()
+        ids = [_record().pk for _ in range(3)]
+        pending = chain._read_pending(connection, 2)
+        assert [pk for pk, _ in pending] == ids[:2]
+        assert pending[0][1]["changes"]["name"]["new"] == "Général — Nord"
+        assert pending[0][1]["occurred_at"].tzinfo is not None
