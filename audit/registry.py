@@ -34,8 +34,14 @@ class AuditConfig:
     def audited_fields(self) -> tuple[models.Field, ...]:
         return self.audited
 
+    @cached_property
+    def _secrecy(self) -> dict[str, bool]:
+        # Asked for every changed field of every audited write: worked out once per model.
+        return {f.name: f.name in self.secret or _is_encrypted(f) for f in self.audited}
+
     def is_secret(self, f: models.Field) -> bool:
-        return f.name in self.secret or _is_encrypted(f)
+        known = self._secrecy.get(f.name)
+        return known if known is not None else (f.name in self.secret or _is_encrypted(f))
 
     def patient_of(self, instance: models.Model) -> int | None:
         return self.patient(instance) if self.patient else None
