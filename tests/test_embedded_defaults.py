@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from django.db import OperationalError
-from django.db.backends.sqlite3.base import DatabaseWrapper
 
+from hospital.db.backends.sqlite3.base import DatabaseWrapper
 from hospital.settings.base import database_from_env
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from hospital.db.pool import PoolOptions
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -85,6 +88,21 @@ TEMPLATES = [
 ]
 
 
+# The project's backends: Django's, with a process-wide connection pool (hospital.db.backends).
+SQLITE_ENGINE = "hospital.db.backends.sqlite3"
+MYSQL_ENGINE = "hospital.db.backends.mysql"
+_POOLED_ENGINES = {"django.db.backends.sqlite3": SQLITE_ENGINE, "django.db.backends.mysql": MYSQL_ENGINE}
+
+
+def database_pool_from_env() -> dict:
+    """OPTIONS["pool"]: idle connections kept per process (0: no pool) and how long (seconds)."""
+    return {
+        "size": env.int("DATABASE_POOL_SIZE", default=10),
+        "max_age": env.float("DATABASE_POOL_MAX_AGE", default=1800.0),
+        "max_idle": env.float("DATABASE_POOL_MAX_IDLE", default=300.0),
+    }
+
+
 def database_from_env(default_url: str, var: str = "DATABASE_URL") -> dict:
     """Parse DATABASE_URL (or var) and add the per-engine options this platform relies on."""
     db = env.db_url(var, default=default_url)
@@ -98,10 +116,8 @@ def database_from_env(default_url: str, var: str = "DATABASE_URL") -> dict:
         # instead of failing half-way with "database is locked" on lock upgrade.
         options.setdefault("transaction_mode", "IMMEDIATE")
         options.setdefault("timeout", 30)
-        options.setdefault(
-            "init_command",
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-        )
+        # Django turns foreign keys on itself.
+        options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
     elif engine in ("django.db.backends.mysql",):
         options.setdefault("charset", "utf8mb4")
         # The tables' collation, for the connection too: otherwise expressions the ORM builds (casts,
@@ -110,7 +126,18 @@ def database_from_env(default_url: str, var: str = "DATABASE_URL") -> dict:
         options.setdefault("isolation_level", "read committed")
         options.setdefault("init_command", "SET sql_mode='STRICT_TRANS_TABLES'")
         db.setdefault("TEST", {}).update({"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"})
+    if engine in _POOLED_ENGINES:
+        # Under ASGI each request runs in a new thread, so Django's per-thread connections are never
+        # reused: the pool keeps them between requests instead (CONN_MAX_AGE must then be 0).
+        db["ENGINE"] = _POOLED_ENGINES[engine]
+        options.setdefault("pool", database_pool_from_env())
     db.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+    pooled = engine in _POOLED_ENGINES and PoolOptions.from_setting(options["pool"]) is not None
+    if pooled and db["CONN_MAX_AGE"] != 0:
+        raise ImproperlyConfigured(
+            f"{var}: CONN_MAX_AGE keeps connections per thread, the pool keeps them per process; "
+            "set DATABASE_POOL_SIZE=0 to use CONN_MAX_AGE instead."
+        )
     db["ATOMIC_REQUESTS"] = False
     return db
 
@@ -124,7 +151,7 @@ def databases_from_env(default_url: str) -> dict:
     databases = {"default": database_from_env(default_url)}
     if env.str("DATABASE_REPLICA_URL", default=""):
         replica = database_from_env("", var="DATABASE_REPLICA_URL")
-        if replica["ENGINE"] == "django.db.backends.sqlite3":
+        if replica["ENGINE"] == SQLITE_ENGINE:
             # IMMEDIATE serializes writers by taking the write lock at BEGIN; nothing writes to a
             # replica, and a transaction on it (a test case opens one on every alias) must not
             # take the lock that the primary's writers wait for when both name the same file.

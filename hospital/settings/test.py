@@ -3,7 +3,7 @@
 import secrets
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR, databases_from_env, env
+from .base import SQLITE_ENGINE, VAR_DIR, databases_from_env, env
 
 # Random per run unless given (a worker process started by a test receives them).
 SECRET_KEY = env.str("SECRET_KEY", default="") or secrets.token_urlsafe(64)
@@ -11,7 +11,7 @@ FERNET_KEYS = env.list("FERNET_KEYS", default=[]) or [secrets.token_urlsafe(32)]
 BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="") or secrets.token_urlsafe(32)
 
 DATABASES = databases_from_env("sqlite:///:memory:")
-if DATABASES.get("replica", {}).get("ENGINE") == "django.db.backends.sqlite3":
+if DATABASES.get("replica", {}).get("ENGINE") == SQLITE_ENGINE:
     # The replica mirrors the in-memory test database, shared between connections in SQLite's
     # shared-cache mode, where reading takes table locks: without this, the replica's reads (and
     # the constraint check a test case runs on every alias) wait on the test's open transaction.

@@ -44,7 +44,7 @@ RESULT_TIMEOUT = 30  # seconds for a task's effect (result, email) to show up
 WORKER_STOP_TIMEOUT = 10  # seconds between SIGTERM and SIGKILL
 
 EMAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"  # written after each message by Django's file backend
-_URL_SCHEMES = {"django.db.backends.mysql": "mysql", "django.db.backends.postgresql": "postgres"}
+_URL_SCHEMES = {"mysql": "mysql", "postgresql": "postgres"}
 
 
 def _require_broker() -> str:
@@ -63,8 +63,8 @@ def _require_broker() -> str:
 def _test_database_url() -> str:
     """URL of the test database pytest-django created, for the worker process."""
     db = connection.settings_dict
-    engine = db["ENGINE"]
-    if engine == "django.db.backends.sqlite3":
+    vendor = connection.vendor
+    if vendor == "sqlite":
         if connection.creation.is_in_memory_db(db["NAME"]):
             pytest.fail(
                 "The broker tests need a database another process can reach; the test database is in-memory "
@@ -72,9 +72,9 @@ def _test_database_url() -> str:
                 pytrace=False,
             )
         return "sqlite:///" + str(Path(db["NAME"]).resolve())
-    scheme = _URL_SCHEMES.get(engine)
+    scheme = _URL_SCHEMES.get(vendor)
     if scheme is None:
-        pytest.fail(f"The broker tests do not know how to hand a {engine} database to the worker.", pytrace=False)
+        pytest.fail(f"The broker tests do not know how to hand a {vendor} database to the worker.", pytrace=False)
     credentials = quote(db.get("USER") or "", safe="")
     if db.get("PASSWORD"):
         credentials += ":" + quote(db["PASSWORD"], safe="")

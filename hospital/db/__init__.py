@@ -1,0 +1,1 @@
+"""Database plumbing: the connection pool and the project's database backends."""
