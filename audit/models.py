@@ -3,7 +3,7 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from .fields import RowIdAutoField
+from .fields import EventJSONField, RowIdAutoField
 
 
 class Action(models.TextChoices):
@@ -92,7 +92,7 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     object_label = models.CharField(max_length=200, blank=True, help_text="A label without patient data.")
     category = models.CharField(max_length=32, choices=Category.choices)
-    changes = models.JSONField(default=dict, blank=True)
+    changes = EventJSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
     request_id = models.CharField(max_length=64, blank=True)

@@ -49,5 +49,10 @@ class Migration(migrations.Migration):
             name="id",
             field=audit.fields.RowIdAutoField(primary_key=True, serialize=False),
         ),
+        migrations.AlterField(
+            model_name="auditevent",
+            name="changes",
+            field=audit.fields.EventJSONField(blank=True, default=dict),
+        ),
         migrations.RunPython(drop_content_type_index, migrations.RunPython.noop, elidable=True),
     ]
