@@ -215,6 +215,9 @@ SEAL_BATCH = 500
 _CONTENT_FIELDS = tuple(name for name in HASHED_FIELDS if name not in ("seq", "prev_hash"))
 # Their columns (content_type is a foreign key: its column is content_type_id, as HASHED_FIELDS names it).
 _CONTENT_COLUMNS = _CONTENT_FIELDS
+# SQLite: the newest sealed event, read backwards from the end of the table (past the few unsealed
+# ones; NOT INDEXED keeps the planner off the seq index, which would visit every sealed row).
+_LAST_SEALED_ID = "SELECT id FROM audit_auditevent NOT INDEXED WHERE seq IS NOT NULL ORDER BY id DESC LIMIT 1"
 _SEAL_ONE = "UPDATE audit_auditevent SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s"
 
 
@@ -250,9 +253,18 @@ def _read_pending(conn, limit: int) -> list[tuple[int, dict]]:
     them (aware datetimes, parsed JSON) without its per-row overhead; verify_audit reads them back
     through the ORM, so any difference between the two would show as a broken chain."""
     columns = ", ".join(conn.ops.quote_name(name) for name in _CONTENT_COLUMNS)
-    sql = f"SELECT id, {columns} FROM audit_auditevent WHERE seq IS NULL ORDER BY id LIMIT %s"  # noqa: S608
     with conn.cursor() as cursor:
-        cursor.execute(sql, [limit])
+        if conn.vendor == "sqlite":
+            # No index holds the unsealed rows here (see AuditEvent.seq), and none is needed: SQLite
+            # runs one writer at a time, so events commit in id order and the sealer seals in id
+            # order; every unsealed event comes after the newest sealed one, at the end of the table.
+            cursor.execute(_LAST_SEALED_ID)
+            row = cursor.fetchone()
+            sql = f"SELECT id, {columns} FROM audit_auditevent WHERE id > %s AND seq IS NULL ORDER BY id LIMIT %s"  # noqa: S608
+            cursor.execute(sql, [row[0] if row else 0, limit])
+        else:
+            sql = f"SELECT id, {columns} FROM audit_auditevent WHERE seq IS NULL ORDER BY id LIMIT %s"  # noqa: S608
+            cursor.execute(sql, [limit])
         fetched = cursor.fetchall()
     db_tz = conn.timezone
     rows = []

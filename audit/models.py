@@ -44,6 +44,10 @@ class Outcome(models.TextChoices):
     DENIED = "denied", "Denied"
 
 
+# The unique index on AuditEvent.seq (made by the migrations, per database).
+SEQ_INDEX = "audit_seq_unique"
+
+
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise PermissionError("Audit events cannot be changed.")
@@ -64,8 +68,10 @@ class AuditEvent(models.Model):
     """
 
     id = RowIdAutoField(primary_key=True)
+    # Unique, by an index the migrations make per database (audit.migrations.0007; see SEQ_INDEX):
+    # on SQLite only sealed rows are in it, so an audited write does not add an entry that the
+    # sealer then moves; MariaDB/MySQL index every row (NULLs never collide there).
     seq = models.BigIntegerField(
-        unique=True,
         null=True,
         blank=True,
         help_text="Position in the hash chain, from 1, without gaps; empty until sealed.",

@@ -21,6 +21,24 @@ def drop_content_type_index(apps, schema_editor):
             )
 
 
+SEQ_INDEX = "audit_seq_unique"
+
+
+def seq_unique_index(apps, schema_editor):
+    """seq is unique. On SQLite the index holds sealed rows only (a partial index), so an audited
+    write adds no entry that the sealer moves a moment later; MariaDB/MySQL have no partial indexes
+    and index every row (any number of NULLs may share a unique index there)."""
+    table, index = schema_editor.quote_name("audit_auditevent"), schema_editor.quote_name(SEQ_INDEX)
+    condition = " WHERE seq IS NOT NULL" if schema_editor.connection.vendor == "sqlite" else ""
+    schema_editor.execute(f"CREATE UNIQUE INDEX {index} ON {table} (seq){condition}")
+
+
+def drop_seq_unique_index(apps, schema_editor):
+    table, index = schema_editor.quote_name("audit_auditevent"), schema_editor.quote_name(SEQ_INDEX)
+    on = f" ON {table}" if schema_editor.connection.vendor == "mysql" else ""
+    schema_editor.execute(f"DROP INDEX {index}{on}")
+
+
 class Migration(migrations.Migration):
     # MariaDB/MySQL cannot roll DDL back, and Django refuses DDL from RunPython inside a transaction there.
     atomic = False
@@ -54,5 +72,15 @@ class Migration(migrations.Migration):
             name="changes",
             field=audit.fields.EventJSONField(blank=True, default=dict),
         ),
+        migrations.AlterField(
+            model_name="auditevent",
+            name="seq",
+            field=models.BigIntegerField(
+                blank=True,
+                help_text="Position in the hash chain, from 1, without gaps; empty until sealed.",
+                null=True,
+            ),
+        ),
+        migrations.RunPython(seq_unique_index, drop_seq_unique_index),
         migrations.RunPython(drop_content_type_index, migrations.RunPython.noop, elidable=True),
     ]

@@ -10,7 +10,7 @@ from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
 
 from audit import chain
-from audit.models import AuditEvent
+from audit.models import SEQ_INDEX, AuditEvent
 from audit.services import audit_event_record
 from audit.verify import verify_chain
 from tests.factories import HospitalFactory
@@ -87,6 +87,47 @@ class TestInsert:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", ["audit_auditevent"])
                 assert "AUTOINCREMENT" not in cursor.fetchone()[0].upper()
+
+
+@pytest.mark.django_db
+class TestSeqIndex:
+    def test_seq_is_unique_in_the_database(self):
+        chain.seal_pending()
+        sealed, unsealed = _record(), _record()
+        chain.seal_pending(limit=1)
+        sealed = AuditEvent.objects.get(pk=sealed.pk)
+        assert sealed.seq is not None
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, "audit_auditevent")
+            assert [n for n, info in constraints.items() if info["columns"] == ["seq"] and info["unique"]]
+            with pytest.raises(IntegrityError), transaction.atomic():
+                cursor.execute("UPDATE audit_auditevent SET seq = %s WHERE id = %s", [sealed.seq, unsealed.pk])
+
+    def test_the_seq_index_holds_only_sealed_rows_on_sqlite_and_every_row_elsewhere(self):
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [SEQ_INDEX])
+                assert cursor.fetchone()[0].endswith("WHERE seq IS NOT NULL")
+            else:
+                constraints = connection.introspection.get_constraints(cursor, "audit_auditevent")
+                assert constraints[SEQ_INDEX]["unique"] and constraints[SEQ_INDEX]["columns"] == ["seq"]
+
+    def test_the_sealer_finds_new_events_after_sealed_rows_written_out_of_band(self):
+        # Rows that arrive already sealed (restored, or a benchmark's bulk load) sit after the last
+        # row the sealer sealed: events written after them are still found and sealed.
+        chain.seal_pending()
+        first = _record()
+        chain.seal_pending()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO audit_auditevent (seq, occurred_at, actor_name, actor_role, action, object_id,"
+                " object_label, category, changes, user_agent, request_id, reason, outcome, prev_hash, hash)"
+                " VALUES (%s, %s, '', '', 'view', '', '', 'security', '{}', '', '', '', 'success', '', '')",
+                [10**9, datetime.now(UTC)],
+            )
+        later = _record()
+        assert chain.seal_pending() == 1
+        assert AuditEvent.objects.get(pk=later.pk).seq == AuditEvent.objects.get(pk=first.pk).seq + 1
 
 
 @pytest.mark.django_db
