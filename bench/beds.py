@@ -17,6 +17,8 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from hospital.db.pool import close_pools
+
 from .harness import median, verified_client
 
 TARGETS = {"double_bookings": 0, "throughput_ratio_vs_floor": 0.7, "availability_ratio_vs_hello": 3.0}
@@ -101,6 +103,9 @@ def _race(fn, clients: int, per_client: int) -> float:
         finally:
             connections.close_all()
 
+    # Every race starts without pooled connections, so neither inherits the other's open ones.
+    connections.close_all()
+    close_pools()
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
     start = time.perf_counter()
     for t in threads:
