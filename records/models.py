@@ -265,6 +265,8 @@ class Appointment(models.Model):
     starts_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.SCHEDULED)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The care-team grant the booking gave the clinician; it ends if the appointment is cancelled.
+    grant = models.ForeignKey("AccessGrant", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["starts_at", "id"]

@@ -1,5 +1,5 @@
 """Appointments: booking one (the clinician joins the care team), marking it completed, cancelled or
-no-show, and the patient cancelling their own."""
+no-show, and the patient cancelling their own. Cancelling ends the care-team grant the booking gave."""
 
 from datetime import timedelta
 
@@ -11,7 +11,7 @@ from accounts.models import User
 from ..models import Appointment, AppointmentStatus, GrantReason, GrantScope, Patient
 from ..permissions import can_book_appointment, can_manage_appointment, is_own_record
 from .common import PatientError
-from .grants import _grant
+from .grants import _grant, grant_revoke
 
 _APPOINTMENT_MOVES = {
     AppointmentStatus.SCHEDULED: {AppointmentStatus.COMPLETED, AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW},
@@ -37,10 +37,9 @@ def appointment_create(*, actor: User, patient: Patient, clinician: User, starts
     appointment = Appointment(
         patient=patient, clinician=clinician, hospital_id=clinician.hospital_id, starts_at=starts_at
     )
-    appointment.full_clean(exclude=["patient", "clinician", "hospital"])
-    appointment.save()
+    appointment.full_clean(exclude=["patient", "clinician", "hospital", "grant"])
     hours = (starts_at - timezone.now()).total_seconds() / 3600 + 24
-    _grant(
+    appointment.grant = _grant(
         patient=patient,
         grantee=clinician,
         reason=GrantReason.CARE_TEAM,
@@ -49,7 +48,16 @@ def appointment_create(*, actor: User, patient: Patient, clinician: User, starts
         actor=actor,
         why="appointment",
     )
+    appointment.save()
     return appointment
+
+
+def _cancel(appointment: Appointment, *, actor: User) -> None:
+    """Cancel, and end the care-team access the booking gave (other grants of the clinician stay)."""
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.save(update_fields=["status"])
+    if appointment.grant_id is not None:
+        grant_revoke(actor=actor, grant_id=appointment.grant_id)
 
 
 @transaction.atomic
@@ -63,8 +71,11 @@ def appointment_set_status(*, actor: User, appointment_id: int, status: str) -> 
         raise PatientError("Only the clinician, or a doctor or nurse of the hospital caring for the patient, can.")
     if status not in _APPOINTMENT_MOVES.get(appointment.status, set()):
         raise PatientError("This appointment cannot change that way.")
-    appointment.status = status
-    appointment.save(update_fields=["status"])
+    if status == AppointmentStatus.CANCELLED:
+        _cancel(appointment, actor=actor)
+    else:
+        appointment.status = status
+        appointment.save(update_fields=["status"])
     return appointment
 
 
@@ -76,6 +87,5 @@ def appointment_cancel_by_patient(*, actor: User, appointment_id: int) -> Appoin
         raise PatientError("That appointment does not exist.")
     if appointment.status != AppointmentStatus.SCHEDULED or appointment.starts_at <= timezone.now():
         raise PatientError("Only upcoming scheduled appointments can be cancelled.")
-    appointment.status = AppointmentStatus.CANCELLED
-    appointment.save(update_fields=["status"])
+    _cancel(appointment, actor=actor)
     return appointment

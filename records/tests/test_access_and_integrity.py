@@ -529,6 +529,38 @@ class TestAppointments:
         with pytest.raises(PatientError, match="cannot change"):
             appointment_set_status(actor=gp, appointment_id=appt.pk, status="scheduled")
 
+    def test_cancelling_ends_the_care_team_access_the_booking_gave(self, world, make_user):
+        from records.permissions import record_parts
+        from records.services import appointment_cancel_by_patient, appointment_create, appointment_set_status
+
+        patient = world["patient"]
+        patient.user = make_user(Role.PATIENT, username="alan.t3")
+        patient.save()
+        gp = make_user(Role.DOCTOR, username="rec.gp2", hospital=world["doctor"].hospital)
+        first = appointment_create(
+            actor=world["admin"], patient=patient, clinician=gp, starts_at=timezone.now() + timedelta(days=2)
+        )
+        second = appointment_create(
+            actor=world["admin"], patient=patient, clinician=gp, starts_at=timezone.now() + timedelta(days=9)
+        )
+        assert first.grant.grantee_id == gp.pk and second.grant_id != first.grant_id
+        # The patient cancels the first: its grant ends; the second appointment's grant still opens the record.
+        appointment_cancel_by_patient(actor=patient.user, appointment_id=first.pk)
+        first.grant.refresh_from_db()
+        assert first.grant.revoked_at is not None
+        assert "diagnoses" in record_parts(user=gp, patient=patient)
+        assert "view_patient" in get_perms(gp, patient)
+        # Staff cancel the second: no grant left, no access, and guardian's permission is gone too.
+        appointment_set_status(actor=gp, appointment_id=second.pk, status="cancelled")
+        assert record_parts(user=gp, patient=patient) == set()
+        assert "view_patient" not in get_perms(gp, patient)
+        # Other clinicians' grants are untouched.
+        assert "diagnoses" in record_parts(user=world["doctor"], patient=patient)
+        revoked = AuditEvent.objects.filter(
+            action="update", content_type__model="accessgrant", object_id=str(second.grant_id)
+        ).values_list("changes", flat=True)
+        assert [c for c in revoked if "revoked_at" in c]
+
     def test_appointments_are_validated(self, world, make_user):
         from records.services import appointment_create
 
