@@ -16,7 +16,7 @@ from ..serializers import AppointmentIn, AppointmentOut, AppointmentStatusIn
 
 
 def _appointment(pk: int) -> Appointment:
-    return Appointment.objects.select_related("clinician", "hospital").get(pk=pk)
+    return Appointment.objects.select_related("clinician", "hospital").defer("clinician__phone").get(pk=pk)
 
 
 class PatientAppointmentsView(APIView):

@@ -31,6 +31,7 @@ def appointments_for_patient(*, user: User, patient: Patient) -> QuerySet[Appoin
     return (
         Appointment.objects.filter(patient=patient)
         .select_related("clinician", "hospital")
+        .defer("clinician__phone")  # only names are shown: no decrypting their phones
         .order_by("-starts_at", "-id")
     )
 
@@ -38,7 +39,7 @@ def appointments_for_patient(*, user: User, patient: Patient) -> QuerySet[Appoin
 def my_appointments(*, user: User, patient: Patient) -> dict:
     """The patient's own upcoming appointments (soonest first) and the latest 100 past ones. Two queries."""
     now = timezone.now()
-    base = Appointment.objects.filter(patient=patient).select_related("clinician", "hospital")
+    base = Appointment.objects.filter(patient=patient).select_related("clinician", "hospital").defer("clinician__phone")
     upcoming = list(base.filter(starts_at__gt=now).order_by("starts_at", "id"))
     past = list(base.filter(starts_at__lte=now).order_by("-starts_at", "-id")[:100])
     phi_accessed.send(
@@ -63,5 +64,6 @@ def appointment_clinicians(*, user: User) -> QuerySet[User]:
             is_active=True, hospital_id=user.hospital_id, groups__name__in=[Role.DOCTOR.value, Role.NURSE.value]
         )
         .distinct()
+        .defer("phone")  # the form shows names only
         .order_by("last_name", "first_name", "username")
     )

@@ -71,6 +71,7 @@ def patient_chart(*, user: User, patient: Patient) -> dict | None:
         chart["appointments"] = list(
             Appointment.objects.filter(patient=patient)
             .select_related("clinician", "hospital")
+            .defer("clinician__phone")  # only names are shown: no decrypting their phones
             .order_by("-starts_at")[:50]
         )
     if "diagnoses" in parts:
@@ -78,7 +79,10 @@ def patient_chart(*, user: User, patient: Patient) -> dict | None:
         chart["notes"] = _simple(ClinicalNote, patient, "text", _NOTE_SHOWN)
         chart["allergies"] = _simple(Allergy, patient, "reaction", _ALLERGY_SHOWN)
         chart["documents"] = list(
-            Document.objects.filter(patient=patient).select_related("uploaded_by").order_by("-created_at")
+            Document.objects.filter(patient=patient)
+            .select_related("uploaded_by")
+            .defer("uploaded_by__phone")
+            .order_by("-created_at")
         )
         for key, category, label, name in (
             ("diagnoses", "diagnosis", "diagnoses", "diagnosis"),
@@ -112,9 +116,9 @@ def my_record(*, user: User, patient: Patient) -> dict:
 
     now = timezone.now()
     grants = list(
-        AccessGrant.objects.filter(patient=patient, revoked_at__isnull=True, expires_at__gt=now).select_related(
-            "grantee"
-        )
+        AccessGrant.objects.filter(patient=patient, revoked_at__isnull=True, expires_at__gt=now)
+        .select_related("grantee")
+        .defer("grantee__phone")
     )
     codes = list(ConsentCode.objects.filter(patient=patient).order_by("-created_at")[:20])
     records = amendable_records(patient=patient)
@@ -123,7 +127,10 @@ def my_record(*, user: User, patient: Patient) -> dict:
     for amendment in amendments:
         amendment.target_label = labels.get(amendment.target_key, "a record")
     documents = list(
-        Document.objects.filter(patient=patient).select_related("uploaded_by").order_by("-created_at", "-id")[:200]
+        Document.objects.filter(patient=patient)
+        .select_related("uploaded_by")
+        .defer("uploaded_by__phone")
+        .order_by("-created_at", "-id")[:200]
     )
     _audit_section(user=user, patient=patient, category="demographics", label="own record page", items=[], name="")
     _audit_section(

@@ -280,3 +280,50 @@ class TestApi:
         with django_assert_num_queries(one):
             r = care["doctor_c"].get(url)
         assert r.json()["count"] == 16
+
+
+@pytest.mark.django_db
+def test_pages_listing_staff_never_decrypt_their_phones(care, monkeypatch):
+    """Appointments, documents and grants show staff by name: their (encrypted) phones are not read."""
+    from cryptography.fernet import Fernet
+
+    from records.services import document_upload
+
+    for user, phone in ((care["doctor"], "+44 20 7946 0001"), (care["nurse"], "+44 20 7946 0002")):
+        user.phone = phone
+        user.save()
+    appointment_create(actor=care["doctor"], patient=care["patient"], clinician=care["nurse"], starts_at=in_days(2))
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    document_upload(
+        actor=care["doctor"],
+        patient=care["patient"],
+        title="Spirometry",
+        upload=SimpleUploadedFile("s.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
+    )
+    seen = []
+    decrypt = Fernet.decrypt
+
+    def recording(self, token, *args, **kwargs):
+        plain = decrypt(self, token, *args, **kwargs)
+        seen.append(plain)
+        return plain
+
+    monkeypatch.setattr(Fernet, "decrypt", recording)
+    doctor_phone, nurse_phone = b"+44 20 7946 0001", b"+44 20 7946 0002"
+    pages = [
+        # Signed in as the doctor, whose own account (and so phone) every request loads: the nurse is listed
+        # (the appointment's clinician, a grantee, a choice in the booking form), her phone is not read.
+        (care["doctor_c"], reverse("records:chart", args=[care["patient"].pk]), {nurse_phone}),
+        (care["doctor_c"], reverse("records:appointments", args=[care["patient"].pk]), {nurse_phone}),
+        # Signed in as the patient: both are listed (grants, the document's uploader, the appointment).
+        (care["patient_c"], reverse("records:my_record"), {doctor_phone, nurse_phone}),
+        (care["patient_c"], reverse("records:my_appointments"), {doctor_phone, nurse_phone}),
+    ]
+    for client, url, unread in pages:
+        seen.clear()
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert b"Florence Lamp" in response.content, url
+        assert seen, f"{url} decrypts nothing at all: the check would prove nothing"
+        assert not set(seen) & unread, url
