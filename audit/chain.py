@@ -213,8 +213,6 @@ SEAL_BATCH = 500
 
 # What the sealer reads of each pending event: its id and the hashed fields it already has.
 _CONTENT_FIELDS = tuple(name for name in HASHED_FIELDS if name not in ("seq", "prev_hash"))
-# Their columns (content_type is a foreign key: its column is content_type_id, as HASHED_FIELDS names it).
-_CONTENT_COLUMNS = _CONTENT_FIELDS
 # SQLite: the newest sealed event, read backwards from the end of the table (past the few unsealed
 # ones; NOT INDEXED keeps the planner off the seq index, which would visit every sealed row).
 _LAST_SEALED_ID = "SELECT id FROM audit_auditevent NOT INDEXED WHERE seq IS NOT NULL ORDER BY id DESC LIMIT 1"
@@ -252,7 +250,8 @@ def _read_pending(conn, limit: int) -> list[tuple[int, dict]]:
     """The oldest `limit` unsealed events as (id, hashed content), read the way the ORM would read
     them (aware datetimes, parsed JSON) without its per-row overhead; verify_audit reads them back
     through the ORM, so any difference between the two would show as a broken chain."""
-    columns = ", ".join(conn.ops.quote_name(name) for name in _CONTENT_COLUMNS)
+    # HASHED_FIELDS are attnames, so also the column names (content_type_id for the foreign key).
+    columns = ", ".join(conn.ops.quote_name(name) for name in _CONTENT_FIELDS)
     with conn.cursor() as cursor:
         if conn.vendor == "sqlite":
             # No index holds the unsealed rows here (see AuditEvent.seq), and none is needed: SQLite

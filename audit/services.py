@@ -32,24 +32,22 @@ _UNBOUND = {
 
 def _actor_fields(actor=None) -> dict:
     ctx = context.bound()
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        actor_id, actor_name = actor.pk, actor.get_username()
-        roles = _roles_of(actor)
-    elif ctx is None:
-        return dict(_UNBOUND)
-    else:
-        actor_id, actor_name = ctx.user_id, ctx.username or ctx.origin
-        roles = ctx.cached("roles", lambda: _roles_of_id(ctx.user_id))
     if ctx is None:
-        return {**_UNBOUND, "actor_id": actor_id, "actor_name": (actor_name or "")[:200], "actor_role": roles[:300]}
-    return {
-        "actor_id": actor_id,
-        "actor_name": (actor_name or "")[:200],
-        "actor_role": roles[:300],
-        "ip_address": ctx.ip_address or None,
-        "user_agent": ctx.user_agent[:512],
-        "request_id": ctx.request_id[:64],
-    }
+        fields = dict(_UNBOUND)
+    else:
+        fields = {
+            "actor_id": ctx.user_id,
+            "actor_name": (ctx.username or ctx.origin)[:200],
+            "actor_role": "",
+            "ip_address": ctx.ip_address or None,
+            "user_agent": ctx.user_agent[:512],
+            "request_id": ctx.request_id[:64],
+        }
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        fields.update(actor_id=actor.pk, actor_name=actor.get_username()[:200], actor_role=_roles_of(actor)[:300])
+    elif ctx is not None:
+        fields["actor_role"] = ctx.cached("roles", lambda: _roles_of_id(ctx.user_id))[:300]
+    return fields
 
 
 def _roles_of(user) -> str:

@@ -234,17 +234,13 @@ def care_team_join(*, patient: Patient, clinician: User, hours: float = 24 * 7) 
 
     if not any(clinician.has_role(r) for r in (Role.DOCTOR, Role.NURSE)):
         return None
-    return _care_team_grant(patient=patient, clinician=clinician, hours=hours)
-
-
-@transaction.atomic
-def _care_team_grant(*, patient: Patient, clinician: User, hours: float) -> AccessGrant:
-    return _grant(
-        patient=patient,
-        grantee=clinician,
-        reason=GrantReason.CARE_TEAM,
-        scope=GrantScope.FULL,
-        hours=hours,
-        actor=clinician,
-        why="admission",
-    )
+    with transaction.atomic():
+        return _grant(
+            patient=patient,
+            grantee=clinician,
+            reason=GrantReason.CARE_TEAM,
+            scope=GrantScope.FULL,
+            hours=hours,
+            actor=clinician,
+            why="admission",
+        )
