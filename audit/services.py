@@ -51,7 +51,12 @@ def _actor_fields(actor=None) -> dict:
 
 
 def _roles_of(user) -> str:
-    return ",".join(sorted(user.groups.values_list("name", flat=True))) if user.pk else ""
+    if not user.pk:
+        return ""
+    names = getattr(user, "role_names", None)  # the project's users: read with a request's user
+    if names is None:
+        names = user.groups.values_list("name", flat=True)
+    return ",".join(sorted(names))
 
 
 def _roles_of_id(user_id: int | None) -> str:

@@ -92,6 +92,11 @@ class RequestContextMiddleware:
         if user is None or not user.is_authenticated:
             return self.get_response(request)
         base = context.current()
+        memo = {}
+        names = getattr(user, "role_names", None)
+        if names is not None:
+            # Read with the user (accounts.backends): the roles that audit rows record, without a query.
+            memo["roles"] = ",".join(sorted(names))
         ctx = context.RequestContext(
             request_id=base.request_id,
             user_id=user.pk,
@@ -99,6 +104,7 @@ class RequestContextMiddleware:
             ip_address=base.ip_address,
             user_agent=base.user_agent,
             origin="request",
+            _memo=memo,
             db=base.db,
         )
         with context.bind(ctx):

@@ -178,3 +178,52 @@ def test_role_groups_and_permissions_come_back_after_a_flush():
     it = Group.objects.get(name=Role.IT_SECURITY)
     assert {"unlock_account", "reset_mfa", "view_auditevent"} <= set(it.permissions.values_list("codename", flat=True))
     assert Group.objects.filter(name__in=[r.value for r in Role]).count() == len(Role)
+
+
+@pytest.mark.django_db
+class TestRolesReadWithTheUser:
+    """A request's user comes with the names of their roles, in the user's own query."""
+
+    def _api_queries(self, client) -> tuple[int, list[str]]:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            status = client.get(reverse("api:availability")).status_code
+        return status, [q["sql"] for q in ctx.captured_queries]
+
+    def test_a_staff_request_reads_the_roles_in_the_users_query(self, make_user, mfa_login):
+        nurse = make_user(Role.NURSE)
+        c = mfa_login(nurse)
+        c.get(reverse("api:availability"))  # the board's body is cached from here on
+        status, queries = self._api_queries(c)
+        assert status == 200
+        group_queries = [sql for sql in queries if "auth_group" in sql]
+        assert len(group_queries) == 1, queries
+        assert "accounts_user" in group_queries[0], "the roles are read in the user's query"
+        assert len(queries) <= 4, queries
+
+    def test_a_role_taken_away_applies_to_the_next_request(self, make_user, mfa_login):
+        nurse = make_user(Role.NURSE)
+        c = mfa_login(nurse)
+        assert c.get(reverse("api:availability")).status_code == 200
+        nurse.groups.remove(Group.objects.get(name=Role.NURSE))
+        assert c.get(reverse("api:availability")).status_code == 403
+        nurse.groups.add(Group.objects.get(name=Role.NURSE))
+        assert c.get(reverse("api:availability")).status_code == 200
+
+    def test_names_come_back_exactly_and_no_roles_is_empty(self, make_user):
+        from django.contrib.auth import get_user
+
+        from accounts.backends import UsernameOrEmailBackend
+
+        backend = UsernameOrEmailBackend()
+        odd = Group.objects.create(name='night, "shift" \\ é')
+        user = make_user(Role.DOCTOR)
+        user.groups.add(odd)
+        assert backend.get_user(user.pk).role_names == frozenset({Role.DOCTOR.value, odd.name})
+        user.groups.clear()
+        loaded = backend.get_user(user.pk)
+        assert loaded.role_names == frozenset() and not loaded.is_staff_member
+        assert backend.get_user(10**9) is None
+        assert get_user is not None

@@ -226,6 +226,25 @@ class TestApi:
         listed = c.get(url).json()["results"]
         assert [a["mrn"] for a in listed] == [patient.mrn] and "name" not in listed[0] and "reason" not in listed[0]
 
+    def test_a_booking_records_the_actors_role_from_the_users_own_query(self, nurse, hospital):
+        """The audit rows name the booker's role; the roles were read with the user, not again."""
+        from audit.models import AuditEvent
+
+        user, c = nurse
+        patient = PatientFactory()
+        start = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        with CaptureQueriesContext(connection) as ctx:
+            r = c.post(
+                reverse("api:admissions"),
+                {"patient_mrn": patient.mrn, "kind": "icu", "hospital": hospital.pk},
+                content_type="application/json",
+            )
+        assert r.status_code == 201
+        rows = list(AuditEvent.objects.filter(id__gt=start, actor_id=user.pk))
+        assert rows and {row.actor_role for row in rows} == {"nurse"}
+        group_queries = [q["sql"] for q in ctx.captured_queries if "user_groups" in q["sql"]]
+        assert len(group_queries) == 1 and "accounts_user" in group_queries[0], group_queries
+
     def test_hold_confirm_transfer_discharge_through_the_api(self, nurse, hospital):
         _, c = nurse
         patient = PatientFactory()
