@@ -247,9 +247,10 @@ def _write_seals(rows: list[tuple[int, str, str, int]]) -> int:
 
 
 def _read_pending(conn, limit: int) -> list[tuple[int, dict]]:
-    """The oldest `limit` unsealed events as (id, hashed content), read the way the ORM would read
-    them (aware datetimes, parsed JSON) without its per-row overhead; verify_audit reads them back
-    through the ORM, so any difference between the two would show as a broken chain."""
+    """The oldest `limit` unsealed events as (id, hashed content), without the ORM's per-row
+    overhead: datetimes already in their canonical form (UTC, ISO 8601 text), JSON parsed.
+    verify_audit reads them back through the ORM, so any difference between the two readings would
+    show as a broken chain."""
     # HASHED_FIELDS are attnames, so also the column names (content_type_id for the foreign key).
     columns = ", ".join(conn.ops.quote_name(name) for name in _CONTENT_FIELDS)
     with conn.cursor() as cursor:
@@ -266,16 +267,27 @@ def _read_pending(conn, limit: int) -> list[tuple[int, dict]]:
             cursor.execute(sql, [limit])
         fetched = cursor.fetchall()
     db_tz = conn.timezone
+    utc = conn.timezone_name == "UTC"
     rows = []
     for pk, *content in fetched:
         values = dict(zip(_CONTENT_FIELDS, content, strict=True))
         for name in _DATETIME_FIELDS:
             value = values[name]
+            if value is None:
+                continue
+            if utc:
+                # Stored as the naive UTC time: its canonical form (below) is written out directly.
+                if isinstance(value, str) and len(value) in (19, 26) and value[10] == " ":
+                    values[name] = f"{value[:10]}T{value[11:19]}{value[19:] or '.000000'}+00:00"
+                    continue
+                if isinstance(value, datetime) and value.tzinfo is None:
+                    values[name] = value.isoformat(timespec="microseconds") + "+00:00"
+                    continue
             if isinstance(value, str):
                 value = datetime.fromisoformat(value)
-            if value is not None and value.tzinfo is None:
+            if value.tzinfo is None:
                 value = value.replace(tzinfo=db_tz)
-            values[name] = value
+            values[name] = _canonical_value(value)
         if isinstance(values["changes"], str | bytes):
             values["changes"] = json.loads(values["changes"])
         rows.append((pk, values))

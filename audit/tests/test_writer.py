@@ -146,10 +146,23 @@ class TestSealerReading:
             assert event.hash == chain.compute_hash(chain.event_values(event))
         assert verify_chain(seal=False).ok
 
+    def test_sealed_hashes_match_when_the_database_keeps_local_time(self, monkeypatch):
+        """A database TIME_ZONE other than UTC: the sealer converts like the ORM (the general path)."""
+        from zoneinfo import ZoneInfo
+
+        chain.seal_pending()
+        monkeypatch.setitem(connection.__dict__, "timezone_name", "Asia/Kolkata")
+        monkeypatch.setitem(connection.__dict__, "timezone", ZoneInfo("Asia/Kolkata"))
+        events = [_record(), _record(activity_at=datetime(2026, 3, 1, 8, 0, 0, tzinfo=UTC))]
+        assert chain.seal_pending() == len(events)
+        for event in AuditEvent.objects.filter(pk__in=[e.pk for e in events]):
+            assert event.hash == chain.compute_hash(chain.event_values(event))
+        assert verify_chain(seal=False).ok
+
     def test_the_sealer_reads_only_unsealed_events_oldest_first(self):
         chain.seal_pending()
         ids = [_record().pk for _ in range(3)]
         pending = chain._read_pending(connection, 2)
         assert [pk for pk, _ in pending] == ids[:2]
         assert pending[0][1]["changes"]["name"]["new"] == "Général — Nord"
-        assert pending[0][1]["occurred_at"].tzinfo is not None
+        assert pending[0][1]["occurred_at"] == chain._canonical_value(AuditEvent.objects.get(pk=ids[0]).occurred_at)
