@@ -25,6 +25,23 @@ def test_sqlite_transactions_take_the_write_lock_at_begin(tmp_path, monkeypatch,
         _check_second_writer_waits(first, second)
 
 
+def test_sqlite_runs_in_wal_mode_and_checkpoints_every_ten_thousand_pages(tmp_path, monkeypatch, django_db_blocker):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    settings_dict = database_from_env("sqlite:///unused")
+    settings_dict.update({"TIME_ZONE": None, "CONN_HEALTH_CHECKS": False, "AUTOCOMMIT": True})
+    wrapper = DatabaseWrapper(settings_dict, "pragmas")
+    with django_db_blocker.unblock():
+        try:
+            with wrapper.cursor() as c:
+                found = {}
+                for pragma in ("journal_mode", "synchronous", "wal_autocheckpoint"):
+                    c.execute(f"PRAGMA {pragma}")
+                    found[pragma] = c.fetchone()[0]
+        finally:
+            wrapper.close()
+    assert found == {"journal_mode": "wal", "synchronous": 1, "wal_autocheckpoint": 10_000}
+
+
 def _check_second_writer_waits(first, second):
     try:
         with first.cursor() as c:

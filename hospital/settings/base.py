@@ -103,6 +103,9 @@ def database_pool_from_env() -> dict:
     }
 
 
+SQLITE_WAL_CHECKPOINT_PAGES = 10_000
+
+
 def database_from_env(default_url: str, var: str = "DATABASE_URL") -> dict:
     """Parse DATABASE_URL (or var) and add the per-engine options this platform relies on."""
     db = env.db_url(var, default=default_url)
@@ -116,8 +119,15 @@ def database_from_env(default_url: str, var: str = "DATABASE_URL") -> dict:
         # instead of failing half-way with "database is locked" on lock upgrade.
         options.setdefault("transaction_mode", "IMMEDIATE")
         options.setdefault("timeout", 30)
-        # Django turns foreign keys on itself.
-        options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        # Django turns foreign keys on itself. The WAL is checkpointed (copied into the database file,
+        # with an fsync of each) every SQLITE_WAL_CHECKPOINT_PAGES pages instead of SQLite's 1,000, in
+        # the request that crosses the line: the WAL file grows to about 40 MB, and a busy hospital's
+        # writes (each with its audit row) pay for those fsyncs ten times less often.
+        options.setdefault(
+            "init_command",
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+            f" PRAGMA wal_autocheckpoint={SQLITE_WAL_CHECKPOINT_PAGES};",
+        )
     elif engine in ("django.db.backends.mysql",):
         options.setdefault("charset", "utf8mb4")
         # The tables' collation, for the connection too: otherwise expressions the ORM builds (casts,
