@@ -44,28 +44,31 @@ def _actor_fields(actor=None) -> dict:
             "request_id": ctx.request_id[:64],
         }
     if actor is not None and getattr(actor, "is_authenticated", False):
-        fields.update(actor_id=actor.pk, actor_name=actor.get_username()[:200], actor_role=_roles_of(actor)[:300])
+        fields.update(actor_id=actor.pk, actor_name=actor.get_username()[:200], actor_role=_label(_role_names(actor)))
     elif ctx is not None:
-        fields["actor_role"] = ctx.cached("roles", lambda: _roles_of_id(ctx.user_id))[:300]
+        # A request's middleware puts the signed-in user's role names here, read with the user.
+        fields["actor_role"] = _label(ctx.cached("role_names", lambda: _role_names_of_id(ctx.user_id)))
     return fields
 
 
-def _roles_of(user) -> str:
+def _label(role_names) -> str:
+    return ",".join(sorted(role_names))[:300]
+
+
+def _role_names(user) -> frozenset[str]:
     if not user.pk:
-        return ""
+        return frozenset()
     names = getattr(user, "role_names", None)  # the project's users: read with a request's user
-    if names is None:
-        names = user.groups.values_list("name", flat=True)
-    return ",".join(sorted(names))
+    return frozenset(names if names is not None else user.groups.values_list("name", flat=True))
 
 
-def _roles_of_id(user_id: int | None) -> str:
+def _role_names_of_id(user_id: int | None) -> frozenset[str]:
     if user_id is None:
-        return ""
+        return frozenset()
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.filter(pk=user_id).first()
-    return _roles_of(user) if user else ""
+    return _role_names(user) if user else frozenset()
 
 
 def _joins_transaction(fn):

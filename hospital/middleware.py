@@ -92,11 +92,9 @@ class RequestContextMiddleware:
         if user is None or not user.is_authenticated:
             return self.get_response(request)
         base = context.current()
-        memo = {}
         names = getattr(user, "role_names", None)
-        if names is not None:
-            # Read with the user (accounts.backends): the roles that audit rows record, without a query.
-            memo["roles"] = ",".join(sorted(names))
+        # Read with the user (accounts.backends): the roles that audit rows record, without a query.
+        memo = {"role_names": names} if names is not None else {}
         ctx = context.RequestContext(
             request_id=base.request_id,
             user_id=user.pk,
