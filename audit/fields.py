@@ -21,11 +21,18 @@ class RowIdAutoField(models.BigAutoField):
 
 
 class EventJSONField(models.JSONField):
-    """JSON written only by the audit writer, which always serializes it itself: on SQLite, without
-    the CHECK (JSON_VALID(...)) that Django adds, which parses the text again on every audited write.
-    Reading it back is JSONField's. Other databases: as JSONField."""
+    """JSON written only by the audit writer, which always serializes it itself, so the database
+    need not parse it again on every audited write: on SQLite without the CHECK (JSON_VALID(...))
+    that Django adds, and on MariaDB/MySQL as LONGTEXT, not JSON (MariaDB's JSON is LONGTEXT with
+    that CHECK, run on every INSERT and again when the sealer updates the row; MySQL's parses it
+    into its binary form). Reading it back is JSONField's. Other databases: as JSONField."""
+
+    def db_type(self, connection):
+        if connection.vendor == "mysql":
+            return "longtext"
+        return super().db_type(connection)
 
     def db_check(self, connection):
-        if connection.vendor == "sqlite":
+        if connection.vendor in ("sqlite", "mysql"):
             return None
         return super().db_check(connection)

@@ -106,7 +106,9 @@ def audit_event_record(
     """Insert one event inside the caller's transaction; it commits or rolls back with the change.
 
     The event is linked into the hash chain by the sealer shortly after commit (audit.chain),
-    so writers never wait for one another on the chain.
+    so writers never wait for one another on the chain. On MariaDB/MySQL the INSERT goes to the
+    server with the transaction's next statement (audit.chain.insert_event); the returned event's
+    id is set then.
     """
     if not audit_enabled() and not force:
         return None

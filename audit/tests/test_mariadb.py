@@ -179,3 +179,99 @@ def test_the_sealer_never_waits_for_a_writer_still_in_its_transaction():
     assert failures == []
     assert seal_pending() == 1  # the writer's event, once committed
     assert verify_chain().ok
+
+
+class TestTheInsertRidesWithTheNextStatement:
+    """On MariaDB/MySQL an event's INSERT is sent with its connection's next statement (usually the
+    COMMIT): same transaction, same order, no round trip of its own."""
+
+    def test_an_audited_write_costs_no_round_trip_more_than_the_plain_write(self, monkeypatch):
+        from audit import chain, receivers
+        from hospital.db.backends.mysql.base import Connection
+
+        monkeypatch.setattr(chain, "seal_soon", lambda: None)  # sealing is counted elsewhere
+        hospital = Hospital.objects.create(code="RT1", name="Round trips", region="R")
+        sent = []
+        query, commit = Connection.query, Connection.commit
+        monkeypatch.setattr(Connection, "query", lambda self, sql: sent.append(sql) or query(self, sql))
+        monkeypatch.setattr(Connection, "commit", lambda self: sent.append(b"<commit>") or commit(self))
+
+        def rename(name: str) -> list:
+            sent.clear()
+            with transaction.atomic():
+                hospital.name = name
+                hospital.save()
+            return list(sent)
+
+        audited = rename("Round trips, audited")
+        uid = "audit.accounts.hospital"
+        from django.db.models.signals import post_save, pre_save
+
+        pre_save.disconnect(sender=Hospital, dispatch_uid=f"{uid}.pre_save")
+        post_save.disconnect(sender=Hospital, dispatch_uid=f"{uid}.post_save")
+        try:
+            plain = rename("Round trips, plain")
+        finally:
+            receivers.connect_model(Hospital)
+        assert len(audited) == len(plain) == 2, (audited, plain)
+        assert audited[-1].startswith(b"INSERT INTO audit_auditevent") and audited[-1].endswith(b"; COMMIT")
+        assert plain[-1] == b"<commit>"
+        rows = AuditEvent.objects.filter(object_id=str(hospital.pk), action="update")
+        assert [r.changes["name"]["new"] for r in rows] == ["Round trips, audited"]
+
+    def test_the_transaction_sees_its_event_and_a_rollback_takes_it_away(self):
+        with transaction.atomic():
+            event = audit_event_record(action="view", category="security", object_label="queued")
+            assert event.pk is None  # not sent yet
+            row = AuditEvent.objects.get(object_label="queued")  # the next statement carries the INSERT
+            assert event.pk == row.pk
+            try:
+                with transaction.atomic():
+                    audit_event_record(action="view", category="security", object_label="inner")
+                    raise RuntimeError("undo the savepoint")
+            except RuntimeError:
+                pass
+            audit_event_record(action="view", category="security", object_label="after the savepoint")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            Hospital.objects.create(code="RB1", name="Rolled back", region="R")
+            audit_event_record(action="view", category="security", object_label="rolled back")
+            raise RuntimeError("undo the transaction")
+        labels = set(AuditEvent.objects.values_list("object_label", flat=True))
+        assert {"queued", "after the savepoint"} <= labels
+        assert not labels & {"inner", "rolled back", "hospital RB1 Rolled back"}
+        assert not Hospital.objects.filter(code="RB1").exists()
+        assert verify_chain().ok
+
+    def test_a_queued_insert_that_fails_fails_the_commit_and_the_change_rolls_back(self):
+        from django.db import IntegrityError
+        from django.utils import timezone
+
+        from audit import chain
+
+        before = AuditEvent.objects.count()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Hospital.objects.create(code="FX1", name="Never committed", region="R")
+            chain.insert_event({"action": None, "category": "account", "occurred_at": timezone.now()})  # NOT NULL
+        assert not Hospital.objects.filter(code="FX1").exists()
+        assert AuditEvent.objects.count() == before
+        with transaction.atomic():  # the connection is usable afterwards
+            Hospital.objects.create(code="FX2", name="Committed", region="R")
+        assert AuditEvent.objects.filter(action="create", object_label__contains="FX2").count() == 1
+
+
+def test_event_changes_are_text_without_a_json_check_and_read_back_as_json():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DATA_TYPE FROM information_schema.COLUMNS"
+            " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'audit_auditevent' AND COLUMN_NAME = 'changes'"
+        )
+        assert cursor.fetchone()[0].lower() == "longtext"
+        cursor.execute(
+            "SELECT COUNT(*) FROM information_schema.CHECK_CONSTRAINTS"
+            " WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = 'audit_auditevent'"
+        )
+        assert cursor.fetchone()[0] == 0
+    changes = {"name": {"old": "Général", "new": "Général — Nord"}, "ids": {"added": ["1", "2"]}}
+    audit_event_record(action="update", category="account", object_label="json back", changes=changes)
+    assert AuditEvent.objects.get(object_label="json back").changes == changes
+    assert verify_chain().ok

@@ -1,5 +1,6 @@
 """The event writer's short path to the driver, and the sealer's own reading of pending events."""
 
+import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -161,8 +162,54 @@ class TestSealerReading:
 
     def test_the_sealer_reads_only_unsealed_events_oldest_first(self):
         chain.seal_pending()
-        ids = [_record().pk for _ in range(3)]
+        events = [_record() for _ in range(3)]
         pending = chain._read_pending(connection, 2)
+        ids = [event.pk for event in events]  # on MariaDB/MySQL, set once the INSERT went with that read
         assert [pk for pk, _ in pending] == ids[:2]
         assert pending[0][1]["changes"]["name"]["new"] == "Général — Nord"
         assert pending[0][1]["occurred_at"] == chain._canonical_value(AuditEvent.objects.get(pk=ids[0]).occurred_at)
+
+
+def _reference_canonical(values: dict) -> bytes:
+    """The canonical form as the hash chain defines it: the dict, encoded whole by the encoder."""
+    data = {name: values.get(name) for name in chain.HASHED_FIELDS}
+    for name in ("occurred_at", "activity_at"):
+        data[name] = chain._canonical_value(data[name])
+    if data["changes"] in (None, ""):
+        data["changes"] = {}
+    return chain._ENCODER.encode(data).encode()
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"changes": None},
+        {"changes": ""},
+        {"changes": {"b": {"new": None}, "a": {"old": "x", "new": "y"}, "ids": {"added": ["1", "22"]}}},
+        {"changes": {"n": 1.5, "flag": True, "z": [None, {"k": "v"}], "é": "ü"}},
+        {"object_label": 'quote " backslash \\ tab \t newline \n nul \x00 bell \x07'},
+        {"actor_name": "Zoë 🛏 日本", "reason": "\u2028\u2029 line separators", "user_agent": "</script>"},
+        {"activity_at": datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC), "patient_id": 0, "actor_id": 2**62},
+        {"occurred_at": datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-5)))},
+        {"seq": None, "prev_hash": "", "ip_address": "2001:db8::1", "outcome": True},
+    ],
+)
+def test_the_canonical_form_is_the_whole_dict_encoded_byte_for_byte(extra):
+    values = {
+        "seq": 7,
+        "occurred_at": "2026-11-23T05:20:10.123456+00:00",
+        "actor_id": 3,
+        "actor_name": "alice",
+        "action": "update",
+        "content_type_id": 12,
+        "object_id": "41",
+        "object_label": "hospital X",
+        "category": "account",
+        "changes": {"name": {"old": "a", "new": "b"}},
+        "outcome": "success",
+        "prev_hash": "f" * 64,
+        **extra,
+    }
+    assert chain.canonical(values) == _reference_canonical(values)
+    assert chain.compute_hash(values) == hashlib.sha256(_reference_canonical(values)).hexdigest()

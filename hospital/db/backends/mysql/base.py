@@ -8,17 +8,25 @@ Here the collation, the init command and Django's session settings (SQL_AUTO_IS_
 level) go into one multi-statement init command that the client library runs while connecting,
 autocommit is asked for at connect time (the server's default: no statement), and the server's
 version and modes are asked once per database and process.
+
+Statements can also be queued for the connection's next round trip (`send_with_next`): they go to
+the server in front of whatever the connection sends next (a query, a savepoint, the COMMIT), as
+one multi-statement, so a write that must happen in the transaction costs no round trip of its own.
+The audit trail's INSERT goes this way (audit.chain.insert_event).
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable, Sequence
 
 import MySQLdb
 from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.mysql import base, creation
+from django.db.backends.utils import debug_transaction
 from django.utils.functional import cached_property
 from MySQLdb.connections import _charset_to_encoding
 
@@ -43,6 +51,58 @@ class Connection(MySQLdb.connections.Connection):
         self.encoding = _charset_to_encoding.get(charset, charset)
 
 
+# A queued statement, rendered with its parameters, and what to call with the id it inserted.
+Queued = tuple[bytes, Callable[[int], None] | None]
+
+
+class CursorWrapper(base.CursorWrapper):
+    """Django's MySQL cursor wrapper, which first sends what is queued on the connection.
+
+    The queued statements and the caller's go in one multi-statement. The server runs them in
+    order and stops at the first error, which is raised here, mapped as Django's wrapper maps it:
+    a failed queued statement fails the statement that carried it, inside the same transaction.
+    """
+
+    def __init__(self, cursor, db: DatabaseWrapper) -> None:
+        super().__init__(cursor)
+        self.db = db
+
+    def execute(self, query, args=None):
+        queued = self.db._take_queued()
+        if not queued:
+            return super().execute(query, args)
+        mogrify = getattr(self.cursor, "_mogrify", None)
+        if mogrify is None or isinstance(args, dict):
+            self.run_queued(queued)
+            return super().execute(query, args)
+        return self.run_queued(queued, mogrify(query, args))
+
+    def executemany(self, query, args):
+        queued = self.db._take_queued()
+        if queued:
+            self.run_queued(queued)
+        return super().executemany(query, args)
+
+    def run_queued(self, queued: list[Queued], tail: bytes | None = None) -> int:
+        """Send the queued statements, then `tail` (already rendered), in one round trip; return
+        the row count of the last statement. Each queued statement's callback gets its new id."""
+        statements = [statement for statement, _ in queued]
+        if tail is not None:
+            statements.append(tail)
+        try:
+            self.cursor.execute(b"; ".join(statements))
+            for position, (_, done) in enumerate(queued):
+                if done is not None:
+                    done(self.cursor.lastrowid)
+                if position < len(statements) - 1:
+                    self.cursor.nextset()
+        except MySQLdb.OperationalError as e:
+            if e.args[0] in self.codes_for_integrityerror:
+                raise IntegrityError(*tuple(e.args)) from e
+            raise
+        return self.cursor.rowcount
+
+
 class DatabaseCreation(PooledDatabaseCreationMixin, creation.DatabaseCreation):
     pass
 
@@ -54,6 +114,87 @@ _server_data_lock = threading.Lock()
 class DatabaseWrapper(PooledDatabaseWrapperMixin, base.DatabaseWrapper):
     creation_class = DatabaseCreation
     _session_in_init_command = False
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._queued: list[Queued] = []
+
+    # --- statements queued for the next round trip ------------------------------------------
+
+    def send_with_next(self, sql: str, params: Sequence, done: Callable[[int], None] | None = None) -> bool:
+        """Queue `sql` (with %s placeholders) to go to the server with this connection's next
+        statement, in the open transaction; `done` gets the id it inserted. False (nothing queued)
+        outside a transaction, when no connection is open, or with multi-statements turned off
+        (OPTIONS "multi_statements": False): the caller then executes it itself.
+
+        The statement is rendered now, with the driver's own escaping. It reaches the server before
+        anything else this connection sends, the COMMIT included; a rollback drops it unsent.
+        """
+        if not self._session_in_init_command:  # multi-statements turned off in OPTIONS
+            return False
+        if not self.in_atomic_block or self.connection is None or self.needs_rollback:
+            return False
+        self._queued.append((self._render(sql, params), done))
+        return True
+
+    def _render(self, sql: str, params: Sequence) -> bytes:
+        """`sql` with its parameters as literals, as mysqlclient's Cursor.execute() renders them:
+        text, integers and NULL here (the driver's own escaping, without its per-value dispatch),
+        anything else through the driver's literal()."""
+        raw = self.connection
+        encoding, quote = raw.encoding, raw.string_literal
+        literals = []
+        for value in params:
+            kind = type(value)
+            if value is None:
+                literals.append(b"NULL")
+            elif kind is str:
+                literals.append(quote(value.encode(encoding)))
+            elif kind is int:
+                literals.append(str(value).encode())
+            else:
+                literals.append(raw.literal(value))
+        return sql.encode(encoding) % tuple(literals)
+
+    def _take_queued(self) -> list[Queued]:
+        queued, self._queued = self._queued, []
+        return queued
+
+    def flush_queued(self) -> None:
+        """Send what is queued now, on its own."""
+        if self._queued:
+            with self.wrap_database_errors:
+                cursor = self.create_cursor()
+                try:
+                    cursor.run_queued(self._take_queued())
+                finally:
+                    cursor.close()
+
+    def create_cursor(self, name=None) -> CursorWrapper:
+        return CursorWrapper(self.connection.cursor(), self)
+
+    def _commit(self):
+        queued = self._take_queued()
+        if not queued or self.connection is None:
+            return super()._commit()
+        with debug_transaction(self, "COMMIT"), self.wrap_database_errors:
+            cursor = self.create_cursor()
+            try:
+                cursor.run_queued(queued, b"COMMIT")
+            finally:
+                cursor.close()
+
+    def _rollback(self):
+        self._queued.clear()  # never sent: nothing to undo
+        return super()._rollback()
+
+    def _set_autocommit(self, autocommit: bool) -> None:
+        self.flush_queued()  # a statement queued in the transaction must not land outside it
+        super()._set_autocommit(autocommit)
+
+    def _close(self) -> None:
+        self._queued.clear()  # the transaction it belonged to ends with the connection
+        super()._close()
 
     def get_connection_params(self) -> dict:
         params = super().get_connection_params()
