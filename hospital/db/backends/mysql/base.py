@@ -164,11 +164,14 @@ class DatabaseWrapper(PooledDatabaseWrapperMixin, base.DatabaseWrapper):
         """Send what is queued now, on its own."""
         if self._queued:
             with self.wrap_database_errors:
-                cursor = self.create_cursor()
-                try:
-                    cursor.run_queued(self._take_queued())
-                finally:
-                    cursor.close()
+                self._run_queued(self._take_queued())
+
+    def _run_queued(self, queued: list[Queued], tail: bytes | None = None) -> None:
+        cursor = self.create_cursor()
+        try:
+            cursor.run_queued(queued, tail)
+        finally:
+            cursor.close()
 
     def create_cursor(self, name=None) -> CursorWrapper:
         return CursorWrapper(self.connection.cursor(), self)
@@ -178,11 +181,7 @@ class DatabaseWrapper(PooledDatabaseWrapperMixin, base.DatabaseWrapper):
         if not queued or self.connection is None:
             return super()._commit()
         with debug_transaction(self, "COMMIT"), self.wrap_database_errors:
-            cursor = self.create_cursor()
-            try:
-                cursor.run_queued(queued, b"COMMIT")
-            finally:
-                cursor.close()
+            self._run_queued(queued, b"COMMIT")
 
     def _rollback(self):
         self._queued.clear()  # never sent: nothing to undo
