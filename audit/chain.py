@@ -260,19 +260,41 @@ _LAST_SEALED_ID = "SELECT id FROM audit_auditevent NOT INDEXED WHERE seq IS NOT 
 _SEAL_ONE = "UPDATE audit_auditevent SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s"
 
 
+# MariaDB 10.6+: the seals as one JSON document, joined to the events by primary key. The join
+# order and the index are fixed: every (id, seq, prev_hash, hash) of the document finds its one event
+# through the primary key, so no other row is examined, and none locked, whatever the table's size.
+_SEAL_FROM_JSON = (
+    "UPDATE JSON_TABLE(%s, '$[*]' COLUMNS (id BIGINT PATH '$[0]', seq BIGINT PATH '$[1]',"
+    " prev_hash VARCHAR(64) PATH '$[2]', hash VARCHAR(64) PATH '$[3]')) AS seal"
+    " STRAIGHT_JOIN audit_auditevent AS event FORCE INDEX (PRIMARY) ON event.id = seal.id"
+    " SET event.seq = seal.seq, event.prev_hash = seal.prev_hash, event.hash = seal.hash"
+)
+
+
+def _seals_from_json(conn) -> bool:
+    return conn.vendor == "mysql" and conn.mysql_is_mariadb and conn.mysql_version >= (10, 6)
+
+
 def _write_seals(rows: list[tuple[int, str, str, int]]) -> int:
     """Set (seq, prev_hash, hash) of each (seq, prev_hash, hash, id).
 
-    Only the rows named by primary key are touched, in a single-table UPDATE: the sealer holds the
-    chain head, so nobody else seals, and every row it read was committed and unsealed. A join or a
-    condition on `seq` would let MariaDB examine (and lock) other rows, among them writers'
-    uncommitted events, while writers wait on the sealer's gap lock in the `seq` index: a deadlock
-    that kills the writer's transaction. SQLite runs the one-row UPDATE per row in a C loop; on
-    MariaDB/MySQL that would be a round trip per row, so there one statement sets them all.
+    Only the rows named by primary key are touched: the sealer holds the chain head, so nobody
+    else seals, and every row it read was committed and unsealed. A join the optimizer may order
+    as it likes, or a condition on `seq`, would let MariaDB examine (and lock) other rows, among
+    them writers' uncommitted events, while writers wait on the sealer's gap lock in the `seq`
+    index: a deadlock that kills the writer's transaction. SQLite runs the one-row UPDATE per row in
+    a C loop. On MariaDB/MySQL that would be a round trip per row, so one statement sets them all:
+    on MariaDB 10.6+ from a JSON document joined by primary key (above), which the server parses
+    and applies in about two thirds of the time of the portable form, CASE id WHEN ... per column
+    with WHERE id IN (...) (MySQL, older MariaDB).
     """
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.executemany(_SEAL_ONE, rows)
+            return cursor.rowcount
+        if _seals_from_json(connection):
+            document = json.dumps([[pk, seq, prev, hash_] for seq, prev, hash_, pk in rows], separators=(",", ":"))
+            cursor.execute(_SEAL_FROM_JSON, [document])
             return cursor.rowcount
         cases = " ".join(["WHEN %s THEN %s"] * len(rows))
         ids = ", ".join(["%s"] * len(rows))
@@ -293,7 +315,14 @@ def _read_pending(conn, limit: int) -> list[tuple[int, dict]]:
     verify_audit reads them back through the ORM, so any difference between the two readings would
     show as a broken chain."""
     # HASHED_FIELDS are attnames, so also the column names (content_type_id for the foreign key).
-    columns = ", ".join(conn.ops.quote_name(name) for name in _CONTENT_FIELDS)
+    # MariaDB/MySQL send datetimes as text and the driver would parse each into a datetime, only for
+    # it to be written out as text again below: read as text (always 26 characters for DATETIME(6)).
+    as_text = conn.vendor == "mysql"
+    quoted = {name: conn.ops.quote_name(name) for name in _CONTENT_FIELDS}
+    columns = ", ".join(
+        f"CAST({quoted[name]} AS CHAR)" if as_text and name in _DATETIME_FIELDS else quoted[name]
+        for name in _CONTENT_FIELDS
+    )
     with conn.cursor() as cursor:
         if conn.vendor == "sqlite":
             # No index holds the unsealed rows here (see AuditEvent.seq), and none is needed: SQLite

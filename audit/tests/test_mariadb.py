@@ -3,6 +3,7 @@
 import logging
 import secrets
 import threading
+import time
 
 import pytest
 from django.core.management import call_command
@@ -275,3 +276,45 @@ def test_event_changes_are_text_without_a_json_check_and_read_back_as_json():
     audit_event_record(action="update", category="account", object_label="json back", changes=changes)
     assert AuditEvent.objects.get(object_label="json back").changes == changes
     assert verify_chain().ok
+
+
+class TestSealsAreWrittenByPrimaryKeyOnly:
+    """The sealer's UPDATE must reach each event it seals through the primary key and no other row:
+    a scan would lock writers' uncommitted events (see audit.chain._write_seals)."""
+
+    def _pending(self, count: int) -> None:
+        with context.bind(context.RequestContext(username="seal-form", origin="test")):
+            for i in range(count):
+                audit_event_record(action="view", category="diagnosis", object_label=f"seal form {i}")
+
+    def test_the_json_form_joins_each_seal_to_its_event_by_primary_key(self):
+        from audit import chain
+
+        if not chain._seals_from_json(connection):
+            pytest.skip("JSON_TABLE needs MariaDB 10.6 or later; older servers use the CASE form (tested below)")
+        self._pending(3)  # a tiny table: where a free optimizer would rather scan it
+        ids = list(AuditEvent.objects.order_by("id").values_list("id", flat=True))
+        document = "[" + ",".join(f'[{pk},{-pk},"{"a" * 64}","{"b" * 64}"]' for pk in ids) + "]"
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + chain._SEAL_FROM_JSON, [document])
+            names = [column[0] for column in cursor.description]
+            plan = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        event = next(step for step in plan if step["table"] == "event")
+        assert (event["type"], event["key"]) == ("eq_ref", "PRIMARY")
+        assert [step["table"] for step in plan] == ["seal", "event"]
+
+    @pytest.mark.parametrize("json_form", [True, False], ids=["json", "case"])
+    def test_both_forms_seal_every_pending_event_into_an_intact_chain(self, monkeypatch, settings, json_form):
+        from audit import chain
+
+        if json_form and not chain._seals_from_json(connection):
+            pytest.skip("JSON_TABLE needs MariaDB 10.6 or later")
+        monkeypatch.setattr(chain, "_seals_from_json", lambda conn: json_form)
+        seal_pending()
+        settings.AUDIT_SEAL_INTERVAL = 3600  # nothing sealed after commit: this test seals by hand
+        monkeypatch.setattr(chain, "_last_seal", time.monotonic())
+        self._pending(7)
+        assert AuditEvent.objects.filter(seq__isnull=True).count() == 7
+        assert seal_pending() == 7
+        assert not AuditEvent.objects.filter(seq__isnull=True).exists()
+        assert verify_chain().ok
