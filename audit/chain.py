@@ -286,27 +286,34 @@ def _write_seals(rows: list[tuple[int, str, str, int]]) -> int:
     a C loop. On MariaDB/MySQL that would be a round trip per row, so one statement sets them all:
     on MariaDB 10.6+ from a JSON document joined by primary key (above), which the server parses
     and applies in about two thirds of the time of the portable form, CASE id WHEN ... per column
-    with WHERE id IN (...) (MySQL, older MariaDB).
+    with WHERE id IN (...) (MySQL, older MariaDB). Both forms name the primary key as the only way
+    in (tested by their query plans).
     """
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.executemany(_SEAL_ONE, rows)
-            return cursor.rowcount
-        if _seals_from_json(connection):
-            document = json.dumps([[pk, seq, prev, hash_] for seq, prev, hash_, pk in rows], separators=(",", ":"))
-            cursor.execute(_SEAL_FROM_JSON, [document])
-            return cursor.rowcount
-        cases = " ".join(["WHEN %s THEN %s"] * len(rows))
-        ids = ", ".join(["%s"] * len(rows))
-        cursor.execute(
-            f"UPDATE audit_auditevent SET seq = CASE id {cases} END, prev_hash = CASE id {cases} END,"  # noqa: S608
-            f" hash = CASE id {cases} END WHERE id IN ({ids})",  # placeholders only
-            [v for seq, _, _, pk in rows for v in (pk, seq)]
-            + [v for _, prev, _, pk in rows for v in (pk, prev)]
-            + [v for _, _, hash_, pk in rows for v in (pk, hash_)]
-            + [pk for *_, pk in rows],
-        )
+        else:
+            cursor.execute(*_seal_statement(connection, rows))
         return cursor.rowcount
+
+
+def _seal_statement(conn, rows: list[tuple[int, str, str, int]]) -> tuple[str, list]:
+    """MariaDB/MySQL: the one UPDATE (and its parameters) that writes the seals of `rows`."""
+    if _seals_from_json(conn):
+        return _SEAL_FROM_JSON, [json.dumps([[pk, seq, prev, hash_] for seq, prev, hash_, pk in rows])]
+    cases = " ".join(["WHEN %s THEN %s"] * len(rows))
+    ids = ", ".join(["%s"] * len(rows))
+    # FORCE INDEX: on a small table the optimizer would rather scan the whole primary key.
+    sql = (
+        f"UPDATE audit_auditevent FORCE INDEX (PRIMARY) SET seq = CASE id {cases} END,"  # noqa: S608
+        f" prev_hash = CASE id {cases} END, hash = CASE id {cases} END WHERE id IN ({ids})"  # placeholders only
+    )
+    return sql, (
+        [v for seq, _, _, pk in rows for v in (pk, seq)]
+        + [v for _, prev, _, pk in rows for v in (pk, prev)]
+        + [v for _, _, hash_, pk in rows for v in (pk, hash_)]
+        + [pk for *_, pk in rows]
+    )
 
 
 def _read_pending(conn, limit: int) -> list[tuple[int, dict]]:

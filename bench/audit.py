@@ -207,10 +207,6 @@ def _officer_client() -> Client:
     return verified_client(officer)
 
 
-def _page_url(patient: int) -> str:
-    return f"/audit/?patient={patient}"
-
-
 def _checkpoint() -> None:
     """SQLite: the timed pages read the database file, not partly a WAL that a bulk load left behind."""
     if connection.vendor == "sqlite":
@@ -280,7 +276,7 @@ def page_times(client: Client, patient: int, databases: dict[str, str], rounds: 
     """Median time of the report page filtered to one patient, on each database, and the median of
     the per-round ratios. Each round times `per_round` requests on every database in turn (which
     goes first alternates), after one untimed request there (a fresh connection, a cold cache)."""
-    url = _page_url(patient)
+    url = f"/audit/?patient={patient}"
 
     def one():
         response = client.get(url)

@@ -213,8 +213,6 @@ class TestRolesReadWithTheUser:
         assert c.get(reverse("api:availability")).status_code == 200
 
     def test_names_come_back_exactly_and_no_roles_is_empty(self, make_user):
-        from django.contrib.auth import get_user
-
         from accounts.backends import UsernameOrEmailBackend
 
         backend = UsernameOrEmailBackend()
@@ -226,4 +224,3 @@ class TestRolesReadWithTheUser:
         loaded = backend.get_user(user.pk)
         assert loaded.role_names == frozenset() and not loaded.is_staff_member
         assert backend.get_user(10**9) is None
-        assert get_user is not None
